@@ -1,0 +1,313 @@
+"""The online engine: every exchange, from a log replay or the live gateway.
+
+    Exchange ─► content detectors ─► account state ─► families & operator groups
+             ─► fusion ─► AccountVerdict (risk, verdict, evidence, first_flagged_ts)
+
+``observe`` updates state with a completed exchange; ``assess`` is the
+read-only, inline view the gateway asks for before forwarding a request.
+``first_flagged_ts`` is set during ``observe`` from state built only from
+exchanges with a smaller or equal ``ts``, so it is causal by construction;
+:meth:`Engine.finalize` may then re-score every account with hindsight, which
+changes ``risk``/``verdict`` but never ``first_flagged_ts``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from dataclasses import dataclass, field
+from typing import Any
+
+from distillwatch.behaviour.account import EXTRACTION_CAPABILITIES, AccountState
+from distillwatch.behaviour.population import PopulationPercentiles
+from distillwatch.campaign.families import FamilyIndex
+from distillwatch.campaign.links import GroupAggregate, OperatorGroups
+from distillwatch.detectors.base import Detector, Signal, default_registry
+from distillwatch.fusion import FusionConfig, family_risk, fuse_account, verdict_for
+from distillwatch.record import Exchange
+
+__all__ = ["EngineConfig", "AccountVerdict", "Assessment", "Engine"]
+
+_DAY = 86400.0
+_FAMILY_FLAG = 0.5  # family risk at which a family is treated as a distillation pattern
+
+
+@dataclass(slots=True)
+class EngineConfig:
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+    detectors: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class AccountVerdict:
+    account_id: str
+    risk: float
+    verdict: str
+    first_flagged_ts: float | None
+    campaign_id: str | None
+    capabilities: list[str]
+    evidence: list[Signal]
+    exchanges: int
+
+
+@dataclass(slots=True)
+class Assessment:
+    request_signals: list[Signal]
+    request_score: float
+    account: AccountVerdict | None
+    family_id: str | None
+    family_flagged: bool
+    campaign_id: str | None
+    campaign_risk: float
+
+
+def extraction_score(signals: list[Signal]) -> float:
+    """Strongest extraction evidence of one exchange (capability tags excluded)."""
+    best = 0.0
+    for sig in signals:
+        if sig.score > best and not sig.name.startswith("capability."):
+            best = sig.score
+    return best
+
+
+class Engine:
+    """Online state for all accounts, families and operator groups."""
+
+    def __init__(self, config: EngineConfig | None = None,
+                 detectors: list[Detector] | None = None) -> None:
+        self.config = config or EngineConfig()
+        self.detectors: list[Detector] = (
+            detectors if detectors is not None else default_registry().build(self.config.detectors)
+        )
+        self.accounts: dict[str, AccountState] = {}
+        self.families = FamilyIndex()
+        self.groups = OperatorGroups()
+        self.flagged_families: dict[str, float] = {}
+        self.model_first_seen: dict[str, float] = {}
+        self.population = PopulationPercentiles({"per_day": _per_active_day})
+        self.exchanges_seen = 0
+        self.last_ts = 0.0
+        self.last_signals: list[Signal] = []  # of the latest observed exchange, for per-exchange logs
+        self.last_family: str | None = None
+
+    # ------------------------------------------------------------ hot path
+    def observe(self, ex: Exchange) -> AccountVerdict:
+        """Fold one completed exchange into every layer and re-score its account."""
+        signals = self._content(ex)
+        extraction = extraction_score(signals)
+        caps = [s.capability for s in signals if s.capability is not None]
+        sys_f, tpl_f = self.families.assign(ex.system, ex.last_user_text)
+        self.last_signals, self.last_family = signals, tpl_f or sys_f
+
+        st = self.accounts.get(ex.account_id)
+        if st is None:
+            st = self.accounts[ex.account_id] = AccountState(ex.account_id)
+            self.groups.add_account(ex.account_id)
+        st.learn_one(ex, extraction, signals, (sys_f, tpl_f))
+        self.exchanges_seen += 1
+        self.last_ts = ex.ts
+        if ex.model and ex.model not in self.model_first_seen:
+            self.model_first_seen[ex.model] = ex.ts
+
+        operator = st.payment_fingerprint or st.org_id
+        for fam_id in (sys_f, tpl_f):
+            if fam_id is None:
+                continue
+            fam = self.families.record(fam_id, ex.account_id, operator, ex.ts, extraction, caps)
+            fr = family_risk(fam.exchanges, fam.account_count, len(fam.operators),
+                             fam.extraction_mean, self.config.fusion)
+            if fr >= _FAMILY_FLAG:
+                newly = fam_id not in self.flagged_families
+                self.flagged_families[fam_id] = fr
+                if newly:
+                    for acct in fam.accounts:
+                        self.groups.union(acct, "fam:" + fam_id, "prompt_family")
+                else:
+                    self.groups.union(ex.account_id, "fam:" + fam_id, "prompt_family")
+            elif fam_id in self.flagged_families:
+                self.flagged_families[fam_id] = fr
+        if st.payment_fingerprint is not None:
+            self.groups.union(ex.account_id, "pay:" + st.payment_fingerprint, "payment")
+
+        root, agg = self.groups.group_of(ex.account_id)
+        self._count_in_group(agg, ex)
+        self.population.tick(self.accounts.values, len(self.accounts))
+        return self._rescore(st, ex.ts)
+
+    def _content(self, ex: Exchange) -> list[Signal]:
+        out: list[Signal] = []
+        for det in self.detectors:
+            out.extend(det.detect(ex))
+        return out
+
+    @staticmethod
+    def _count_in_group(agg: GroupAggregate, ex: Exchange) -> None:
+        agg.exchanges += 1
+        agg.first_ts = min(agg.first_ts, ex.ts)
+        agg.last_ts = max(agg.last_ts, ex.ts)
+        day = int(ex.ts // _DAY)
+        agg.days[day] = agg.days.get(day, 0) + 1
+        if ex.model:
+            m = agg.models.get(ex.model)
+            if m is None:
+                agg.models[ex.model] = [ex.ts, 1]
+            else:
+                m[1] += 1
+
+    def _pattern(self, st: AccountState) -> tuple[float, str]:
+        best, detail = 0.0, ""
+        for fam_id, count in st.families.counts.items():
+            fr = self.flagged_families.get(fam_id)
+            if fr is None:
+                continue
+            p = fr * min(1.0, count / 3)
+            if p > best:
+                fam = self.families.families.get(fam_id)
+                accounts = fam.account_count if fam else 0
+                best, detail = p, (f"{count} requests use prompt family {fam_id}, sent by "
+                                   f"{accounts} accounts and flagged as a distillation pattern")
+        return best, detail
+
+    def _campaign(self, st: AccountState) -> tuple[float, str, str | None]:
+        root, agg = self.groups.group_of(st.account_id)
+        if agg.members < 2:
+            return 0.0, "", None
+        k = min(1.0, max(0.0, (agg.flagged - 1) / 3)) * min(1.0, 2 * agg.flagged / agg.members)
+        detail = (f"linked to {agg.members - 1} other accounts "
+                  f"({', '.join(sorted(agg.links))}); {agg.flagged} of them flagged")
+        return k, detail, root
+
+    def _rescore(self, st: AccountState, ts: float) -> AccountVerdict:
+        cfg = self.config.fusion
+        vol = self.population.percentile("per_day", st.per_active_day)
+        pattern, pdetail = self._pattern(st)
+        camp, cdetail, root = self._campaign(st)
+        res = fuse_account(st, vol, pattern, pdetail, camp, cdetail, cfg)
+        self._set_verdict(st, res.risk, ts, own_flag=max(res.risk - res.campaign, 0.0))
+        return self._verdict(st, res.evidence)
+
+    def _set_verdict(self, st: AccountState, risk: float, ts: float | None, own_flag: float) -> None:
+        cfg = self.config.fusion
+        st.risk = risk
+        st.verdict = verdict_for(risk, cfg)
+        if st.verdict != "benign" and st.first_flagged_ts is None and ts is not None:
+            st.first_flagged_ts = ts
+        # group's flagged count follows members flagged by their own or pattern evidence
+        flagged_own = own_flag >= cfg.suspicious
+        if flagged_own != bool(st.own_flagged):
+            _, agg = self.groups.group_of(st.account_id)
+            agg.flagged += 1 if flagged_own else -1
+            st.own_flagged = flagged_own
+
+    def _verdict(self, st: AccountState, evidence: list[Signal]) -> AccountVerdict:
+        root, agg = self.groups.group_of(st.account_id)
+        campaign_id = campaign_id_for(root) if agg.members >= 2 and agg.flagged >= 2 else None
+        return AccountVerdict(
+            account_id=st.account_id,
+            risk=round(st.risk, 4),
+            verdict=st.verdict,
+            first_flagged_ts=st.first_flagged_ts,
+            campaign_id=campaign_id if st.verdict != "benign" else None,
+            capabilities=account_capabilities(st),
+            evidence=evidence,
+            exchanges=st.n,
+        )
+
+    # ------------------------------------------------------------- inline
+    def assess(self, ex: Exchange) -> Assessment:
+        """Read-only view for a request not yet served (no state changes)."""
+        signals = self._content(ex)
+        score = extraction_score(signals)
+        st = self.accounts.get(ex.account_id)
+        account = None
+        campaign_id, campaign_risk = None, 0.0
+        if st is not None:
+            account = AccountVerdict(st.account_id, round(st.risk, 4), st.verdict, st.first_flagged_ts,
+                                     None, account_capabilities(st), [], st.n)
+            camp, _, root = self._campaign(st)
+            if root is not None and camp > 0:
+                campaign_id, campaign_risk = campaign_id_for(root), camp
+                account.campaign_id = campaign_id
+        family_id, flagged = self._peek_family(ex)
+        return Assessment(signals, score, account, family_id, flagged, campaign_id, campaign_risk)
+
+    def _peek_family(self, ex: Exchange) -> tuple[str | None, bool]:
+        """Family of a request without counting it (the miner is not updated)."""
+        from distillwatch.campaign.families import _sentence_hashes
+
+        for text, miner, prefix in ((ex.last_user_text, self.families.prompt_miner, "tpl_"),
+                                    (ex.system, self.families.system_miner, "sys_")):
+            best, best_count = None, 1
+            for h in _sentence_hashes(text):
+                c = miner.counts.get(h, 0)
+                if c > best_count:
+                    best, best_count = h, c
+            if best is not None:
+                fid = f"{prefix}{best:08x}"
+                if fid in self.flagged_families:
+                    return fid, True
+                first = fid
+                return first, False
+        return None, False
+
+    # --------------------------------------------------------- hindsight
+    def finalize(self) -> None:
+        """Re-score every account with everything now known (risk only, never first_flagged_ts)."""
+        self.population.refresh(self.accounts.values())
+        for _ in range(2):  # campaign flagged counts settle after one pass
+            for st in self.accounts.values():
+                vol = self.population.percentile("per_day", st.per_active_day)
+                pattern, pdetail = self._pattern(st)
+                camp, cdetail, _ = self._campaign(st)
+                res = fuse_account(st, vol, pattern, pdetail, camp, cdetail, self.config.fusion)
+                self._set_verdict(st, res.risk, None, own_flag=max(res.risk - res.campaign, 0.0))
+
+    def account_verdicts(self) -> list[AccountVerdict]:
+        out = []
+        for st in self.accounts.values():
+            vol = self.population.percentile("per_day", st.per_active_day)
+            pattern, pdetail = self._pattern(st)
+            camp, cdetail, _ = self._campaign(st)
+            res = fuse_account(st, vol, pattern, pdetail, camp, cdetail, self.config.fusion)
+            out.append(self._verdict(st, res.evidence))
+        return out
+
+    def campaigns(self) -> list[dict]:
+        from distillwatch.campaign.report import build_campaign_records
+
+        return build_campaign_records(self)
+
+    # ------------------------------------------------------------- state
+    def state_bytes(self) -> bytes:
+        """Everything needed to resume, without the detectors (rebuilt from config)."""
+        detectors, self.detectors = self.detectors, []
+        try:
+            return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+        finally:
+            self.detectors = detectors
+
+    @classmethod
+    def from_state_bytes(cls, blob: bytes, config: EngineConfig | None = None) -> Engine:
+        engine: Engine = pickle.loads(blob)  # noqa: S301 - our own store, never user input
+        if config is not None:
+            engine.config = config
+        engine.detectors = default_registry().build(engine.config.detectors)
+        return engine
+
+
+def _per_active_day(st: AccountState) -> float:
+    return st.per_active_day
+
+
+def campaign_id_for(root: str) -> str:
+    return "cmp_" + hashlib.blake2b(root.encode(), digest_size=5).hexdigest()
+
+
+def account_capabilities(st: AccountState) -> list[str]:
+    """Extraction techniques first, then capability tags seen in >= 10% of requests."""
+    caps = st.extraction_capabilities(min_count=2)
+    floor = max(2, st.n // 10)
+    for cap, count in sorted(st.capabilities.items(), key=lambda kv: -kv[1]):
+        if cap not in EXTRACTION_CAPABILITIES and count >= floor and cap not in caps:
+            caps.append(cap)
+    return caps

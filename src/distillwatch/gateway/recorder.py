@@ -1,0 +1,218 @@
+"""Writing exchanges off the response path.
+
+The response path only builds a small :class:`PendingExchange` and puts it on
+a bounded queue (microseconds). One background thread finishes each record
+(parses the body, reassembles streams), writes batches to the store and the
+JSONL file, then feeds the completed exchange to ``engine.observe``. A full
+queue drops the record and counts it, rather than slowing every caller; on
+shutdown the queue is drained before the process exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from distillwatch.gateway.metrics import GatewayMetrics
+from distillwatch.gateway.streams import reassemble
+
+__all__ = ["PendingExchange", "Recorder", "finish_record"]
+
+log = logging.getLogger("distillwatch.gateway.recorder")
+
+_STOP = object()
+
+
+@dataclass(slots=True)
+class PendingExchange:
+    """An exchange as the response path leaves it: everything but the parsed response."""
+
+    record: dict[str, Any]  # exchange-log v1 fields known so far
+    body: bytes | None = None  # response bytes exactly as the client received them
+    streamed: bool = False  # body is an SSE stream to reassemble
+    signals: dict[str, Any] | None = None  # store signals row from the inline assessment
+
+
+def finish_record(item: PendingExchange) -> dict[str, Any]:
+    """The final exchange-log v1 dict: the response body parsed or reassembled."""
+    record = item.record
+    body = item.body
+    if not body:
+        return record
+    status = record.get("status", 200)
+    if item.streamed:
+        if 200 <= status < 300:
+            response = reassemble(record["api"], body)
+            if response is not None:
+                record["response"] = response
+            else:
+                record.setdefault("gateway", {})["response_error"] = "stream carried no usable events"
+        return record
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        record.setdefault("gateway", {})["response_error"] = "upstream body is not valid JSON"
+        return record
+    if 200 <= status < 300 and isinstance(parsed, dict):
+        record["response"] = parsed
+    elif status >= 300:
+        record["error"] = parsed  # an error body is not a response; kept for the analyst
+    return record
+
+
+class Recorder:
+    """Bounded queue plus one writer thread; ``submit`` never blocks the caller."""
+
+    def __init__(
+        self,
+        *,
+        store: Any | None = None,
+        jsonl: Path | None = None,
+        observe: Callable[[dict[str, Any]], None] | None = None,
+        metrics: GatewayMetrics | None = None,
+        store_lock: threading.Lock | None = None,
+        queue_size: int = 100_000,
+        batch_size: int = 512,
+        flush_interval_s: float = 0.2,
+    ):
+        self.store = store
+        self.jsonl = jsonl
+        self.observe = observe
+        self.metrics = metrics or GatewayMetrics()
+        self.store_lock = store_lock or threading.Lock()
+        self.batch_size = max(1, batch_size)
+        self.flush_interval_s = flush_interval_s
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self._thread: threading.Thread | None = None
+        self._file: IO[bytes] | None = None
+        self._start_lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def start(self) -> None:
+        with self._start_lock:
+            if self._thread is not None or self._closed:
+                return
+            if self.jsonl is not None:
+                self.jsonl.parent.mkdir(parents=True, exist_ok=True)
+                self._file = self.jsonl.open("ab")
+            self._thread = threading.Thread(target=self._run, name="distillwatch-recorder", daemon=True)
+            self._thread.start()
+
+    def submit(self, item: PendingExchange) -> bool:
+        """Queue one exchange; False (and a counted drop) when the queue is full or closed."""
+        if self._thread is None:
+            self.start()
+        if self._closed:
+            self.metrics.dropped.inc()
+            return False
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            self.metrics.dropped.inc()
+            return False
+        return True
+
+    def close(self, timeout: float = 30.0) -> bool:
+        """Write everything queued, stop the thread; True when it finished within ``timeout``."""
+        with self._start_lock:
+            if self._closed:
+                return True
+            self._closed = True
+        thread = self._thread
+        if thread is None:
+            return True
+        self._queue.put(_STOP)  # may wait for room: the writer is draining
+        thread.join(timeout)
+        finished = not thread.is_alive()
+        if finished and self._file is not None:
+            self._file.close()
+            self._file = None
+        return finished
+
+    # -- writer thread -------------------------------------------------------
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            batch: list[PendingExchange] = []
+            if first is _STOP:
+                stopping = True
+            else:
+                batch.append(first)
+                deadline = time.monotonic() + self.flush_interval_s
+                while len(batch) < self.batch_size:
+                    remaining = deadline - time.monotonic()
+                    try:
+                        item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is _STOP:
+                        stopping = True
+                        break
+                    batch.append(item)
+            if stopping:
+                batch.extend(self._drain())
+            if batch:
+                self._write(batch)
+
+    def _drain(self) -> list[PendingExchange]:
+        out = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return out
+            if item is not _STOP:
+                out.append(item)
+
+    def _write(self, batch: list[PendingExchange]) -> None:
+        for start in range(0, len(batch), self.batch_size):
+            self._write_chunk(batch[start : start + self.batch_size])
+
+    def _write_chunk(self, batch: list[PendingExchange]) -> None:
+        rows: list[dict[str, Any]] = []
+        for item in batch:
+            try:
+                rows.append(finish_record(item))
+            except Exception:  # a bad body must not cost the other records
+                log.exception("could not finish exchange %s", item.record.get("id"))
+                self.metrics.recorder_errors.inc("finish")
+                rows.append(item.record)
+        if self._file is not None:
+            try:
+                self._file.write(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+                self._file.flush()
+            except Exception:
+                log.exception("could not write the exchange JSONL file")
+                self.metrics.recorder_errors.inc("jsonl")
+        if self.store is not None:
+            signal_rows = [item.signals for item in batch if item.signals is not None]
+            try:
+                with self.store_lock:
+                    self.store.append_exchanges(rows)
+                    if signal_rows:
+                        self.store.append_signals(signal_rows)
+            except Exception:
+                log.exception("could not write %d exchanges to the store", len(rows))
+                self.metrics.recorder_errors.inc("store")
+        self.metrics.recorded.inc(amount=len(rows))
+        if self.observe is not None:
+            for row in rows:
+                try:
+                    self.observe(row)
+                except Exception:
+                    log.exception("engine.observe failed for exchange %s", row.get("id"))
+                    self.metrics.recorder_errors.inc("observe")

@@ -1,0 +1,281 @@
+"""Exchanges of many files, in time order, in bounded memory.
+
+Detectors keep time windows, so a scan must see exchanges in non-decreasing
+``ts`` order even when its input is several overlapping files, or files whose
+lines were written at completion time rather than arrival time.
+
+How: a cheap first pass reads only the ``ts`` of each file to learn whether it
+is already sorted. Sorted files are then streamed and heap-merged with no
+copy. Any other file is cut into chunks that are sorted in memory and spilled
+(as raw lines) to a temporary directory, and all runs are heap-merged. Memory
+is one chunk at a time plus one record per run, whatever the input size.
+Ties keep file order, then line order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import pickle
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from distillwatch.ingest.parse import RecordError, parse_record, parse_ts
+from distillwatch.ingest.reader import Rejection, detect_format, iter_raw, rejection_text
+from distillwatch.record import Exchange
+
+__all__ = ["ExchangeStream", "file_is_sorted"]
+
+DEFAULT_CHUNK_RECORDS = 200_000
+DEFAULT_CHUNK_BYTES = 128 << 20  # raw line bytes held before a chunk is spilled
+_SPILL_BATCH = 1024  # records per pickle frame in a spill file
+_MAX_FAN_IN = 128  # runs merged at once; more are merged in rounds first
+
+# (ts, file index, line number, payload); payload is an Exchange for streamed
+# files and the raw line (bytes, or dict for Parquet) for spilled runs. The
+# first three are unique, so tuples sort and merge without ever comparing payloads.
+_Entry = tuple[float, int, int, Any]
+
+
+def _ts_of_line(line: bytes) -> float | None:
+    """The top-level ``ts`` of a JSONL line, cheaply; None when it has none usable.
+
+    The fast path finds ``"ts":`` by byte search and proves it is the top-level
+    key (no container opened before it, preceded by ``{`` or ``,``, and no
+    second occurrence that could be a duplicate key); anything less certain
+    falls back to a full JSON decode.
+    """
+    pos = line.find(b'"ts":')
+    if (
+        pos > 0
+        and line.find(b"{", 1, pos) < 0
+        and line.find(b"[", 0, pos) < 0
+        and line[:1] == b"{"
+        and line.find(b'"ts":', pos + 5) < 0
+    ):
+        before = line[:pos].rstrip()
+        if before[-1:] in (b"{", b","):
+            start = pos + 5
+            value = line[start : start + 48].lstrip()
+            try:
+                if value[:1] == b'"':
+                    end = value.find(b'"', 1)
+                    text = value[1:end]
+                    if end > 0 and b"\\" not in text:
+                        return parse_ts(text.decode("ascii"))
+                elif value[:1] in b"-0123456789":
+                    for stop, char in enumerate(value):
+                        if char in b",} \t\r\n":
+                            return parse_ts(float(value[:stop]))
+            except (RecordError, ValueError, UnicodeDecodeError):
+                return None
+    try:
+        obj = orjson.loads(line)
+        return parse_ts(obj["ts"])
+    except (orjson.JSONDecodeError, RecordError, TypeError, KeyError):
+        return None
+
+
+def _parquet_ts_values(path: str | Path) -> Iterator[Any]:
+    """Only the ``ts`` column of a Parquet file: sortedness without decoding bodies."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+        if "ts" not in parquet.schema_arrow.names:
+            return
+        for batch in parquet.iter_batches(batch_size=65536, columns=["ts"]):
+            yield from batch.column(0).to_pylist()
+    except (pa.ArrowException, OSError, ValueError):
+        return  # the main pass reports the damage
+
+
+def file_is_sorted(path: str | Path) -> bool:
+    """True when the usable ``ts`` values of a file never go backwards.
+
+    Lines without a usable ``ts`` are ignored here: the main pass rejects them,
+    and dropping lines from a sorted sequence keeps it sorted.
+    """
+    last = float("-inf")
+    if detect_format(path) == "parquet":
+        for value in _parquet_ts_values(path):
+            try:
+                ts = parse_ts(value)
+            except RecordError:
+                continue
+            if ts < last:
+                return False
+            last = ts
+        return True
+    for item in iter_raw(path):
+        if type(item) is Rejection:
+            continue
+        ts = _ts_of_line(item[1])  # type: ignore[index, arg-type]
+        if ts is None:
+            continue
+        if ts < last:
+            return False
+        last = ts
+    return True
+
+
+def _write_run(entries: Iterable[_Entry], directory: Path, number: int) -> Path:
+    path = directory / f"run-{number:06d}.bin"
+    with path.open("wb") as handle:
+        batch: list[_Entry] = []
+        for entry in entries:
+            batch.append(entry)
+            if len(batch) >= _SPILL_BATCH:
+                pickle.dump(batch, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                batch = []
+        if batch:
+            pickle.dump(batch, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _read_run(path: Path) -> Iterator[_Entry]:
+    with path.open("rb") as handle:
+        while True:
+            try:
+                batch = pickle.load(handle)
+            except EOFError:
+                return
+            yield from batch
+
+
+class ExchangeStream:
+    """Exchanges of many files in non-decreasing ``ts`` order, counting every line.
+
+    After a full iteration ``lines == read + rejected``. Each rejection is
+    handed to ``on_reject`` as soon as it is found. ``chunk_records`` and
+    ``chunk_bytes`` bound the records held in memory while sorting an unsorted
+    file; ``spill_dir`` is where temporary runs go (system default if None).
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        on_reject: Callable[[Rejection], None],
+        chunk_records: int = DEFAULT_CHUNK_RECORDS,
+        chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+        spill_dir: str | Path | None = None,
+    ) -> None:
+        if chunk_records < 1 or chunk_bytes < 1:
+            raise ValueError("chunk_records and chunk_bytes must be positive")
+        self.paths = [Path(p) for p in paths]
+        self.on_reject = on_reject
+        self.chunk_records = chunk_records
+        self.chunk_bytes = chunk_bytes
+        self.spill_dir = spill_dir
+        self.lines = 0
+        self.read = 0
+        self.rejected = 0
+        self.spilled_runs = 0  # how many runs went to disk (0 when all inputs were sorted)
+
+    # -- counting -----------------------------------------------------------
+
+    def _reject(self, rejection: Rejection) -> None:
+        self.rejected += 1
+        self.on_reject(rejection)
+
+    def _parse(self, name: str, line_no: int, raw: bytes | dict) -> Exchange | None:
+        try:
+            return parse_record(orjson.loads(raw) if type(raw) is bytes else raw)
+        except orjson.JSONDecodeError as exc:
+            self._reject(Rejection(name, line_no, f"malformed JSON: {exc}", rejection_text(raw)))
+        except RecordError as exc:
+            self._reject(Rejection(name, line_no, str(exc), rejection_text(raw)))
+        return None
+
+    # -- sources --------------------------------------------------------------
+
+    def _stream_sorted(self, index: int, path: Path) -> Iterator[_Entry]:
+        """A file known to be sorted: parse as we go, nothing held."""
+        name = str(path)
+        last = float("-inf")
+        for item in iter_raw(path):
+            self.lines += 1
+            if type(item) is Rejection:
+                self._reject(item)
+                continue
+            line_no, raw = item  # type: ignore[misc]
+            exchange = self._parse(name, line_no, raw)
+            if exchange is None:
+                continue
+            if exchange.ts < last:
+                raise RuntimeError(f"{name} changed while being read (line {line_no} went back)")
+            last = exchange.ts
+            yield exchange.ts, index, line_no, exchange
+
+    def _spill_unsorted(self, index: int, path: Path, workdir: Path) -> list[Iterator[_Entry]]:
+        """Validate every line now, sort chunks, spill them; return the runs."""
+        name = str(path)
+        runs: list[Iterator[_Entry]] = []
+        chunk: list[_Entry] = []
+        held = 0
+        for item in iter_raw(path):
+            self.lines += 1
+            if type(item) is Rejection:
+                self._reject(item)
+                continue
+            line_no, raw = item  # type: ignore[misc]
+            exchange = self._parse(name, line_no, raw)
+            if exchange is None:
+                continue
+            chunk.append((exchange.ts, index, line_no, raw))
+            held += len(raw) if type(raw) is bytes else 1024
+            if len(chunk) >= self.chunk_records or held >= self.chunk_bytes:
+                chunk.sort()
+                runs.append(self._spill(chunk, workdir))
+                chunk = []
+                held = 0
+        if chunk:
+            chunk.sort()
+            if runs:  # more than one chunk: everything goes to disk
+                runs.append(self._spill(chunk, workdir))
+            else:  # a file that fits one chunk is sorted in memory
+                runs.append(iter(chunk))
+        return runs
+
+    def _spill(self, entries: Iterable[_Entry], workdir: Path) -> Iterator[_Entry]:
+        path = _write_run(entries, workdir, self.spilled_runs)
+        self.spilled_runs += 1
+        return _read_run(path)
+
+    def _limit_fan_in(self, runs: list[Iterator[_Entry]], workdir: Path) -> list[Iterator[_Entry]]:
+        """Merge runs in rounds so that no more than _MAX_FAN_IN files are open at once."""
+        while len(runs) > _MAX_FAN_IN:
+            group, runs = runs[:_MAX_FAN_IN], runs[_MAX_FAN_IN:]
+            runs.append(self._spill(heapq.merge(*group), workdir))
+        return runs
+
+    # -- iteration ---------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[Exchange]:
+        self.lines = self.read = self.rejected = self.spilled_runs = 0
+        with tempfile.TemporaryDirectory(prefix="distillwatch-sort-", dir=self.spill_dir) as tmp:
+            workdir = Path(tmp)
+            streamed: list[Iterator[_Entry]] = []
+            spilled: list[Iterator[_Entry]] = []
+            for index, path in enumerate(self.paths):
+                if file_is_sorted(path):
+                    streamed.append(self._stream_sorted(index, path))
+                else:
+                    spilled.extend(self._spill_unsorted(index, path, workdir))
+            spilled = self._limit_fan_in(spilled, workdir)
+            sources = streamed + spilled
+            merged = sources[0] if len(sources) == 1 else heapq.merge(*sources)
+            for _ts, index, line_no, payload in merged:
+                if type(payload) is Exchange:
+                    exchange = payload
+                else:  # a spilled line, already validated once
+                    exchange = self._parse(str(self.paths[index]), line_no, payload)
+                    if exchange is None:
+                        continue
+                self.read += 1
+                yield exchange

@@ -1,0 +1,115 @@
+"""The canonical exchange record that every detector sees.
+
+Three API shapes (OpenAI chat completions, OpenAI responses, Anthropic
+messages) are parsed once, in :mod:`distillwatch.ingest.parse`, into an
+:class:`Exchange`. No detector ever touches a raw request body, so a new API
+shape is one parser, not a change to every detector.
+
+Absent fields stay ``None``: the spec says a missing value is unknown, never a
+default that could look like evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Turn", "ClientInfo", "AccountInfo", "Exchange"]
+
+
+@dataclass(slots=True)
+class Turn:
+    """One message of the conversation, flattened to text plus what it carried."""
+
+    role: str  # "system" | "user" | "assistant" | "tool"
+    text: str
+    images: int = 0
+    tool_calls: int = 0  # tool/function calls the assistant made in this turn
+    tool_results: int = 0  # tool results carried in this turn
+
+
+@dataclass(slots=True)
+class ClientInfo:
+    ip: str | None = None
+    user_agent: str | None = None
+    tls_fingerprint: str | None = None
+    asn: int | None = None
+    country: str | None = None
+    access_path: str | None = None
+
+
+@dataclass(slots=True)
+class AccountInfo:
+    created_at: float | None = None  # epoch seconds
+    tier: str | None = None
+    payment_fingerprint: str | None = None
+    verified: bool | None = None
+    email_domain: str | None = None
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One API call, request and response, in a shape independent of the API."""
+
+    id: str
+    ts: float  # epoch seconds, UTC
+    account_id: str
+    api: str
+    model: str | None = None
+
+    # --- request content -------------------------------------------------
+    system: str = ""  # all system / developer / instructions text, joined
+    turns: list[Turn] = field(default_factory=list)  # the history as sent, oldest first
+    tool_names: tuple[str, ...] = ()  # names of the tools the request declared
+    tool_schema_hash: str | None = None  # stable hash of the declared tool schemas
+
+    # --- request parameters (None = not sent) ------------------------------
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    n: int | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    stream: bool | None = None
+    reasoning_effort: str | None = None  # "low" | "medium" | "high" | ...
+    thinking_budget: int | None = None  # Anthropic extended-thinking budget tokens
+    response_format: str | None = None  # "json_object", "json_schema", "text", ...
+
+    # --- response ----------------------------------------------------------
+    response_text: str = ""
+    response_reasoning_chars: int = 0  # visible reasoning / thinking returned
+    response_tool_calls: int = 0
+    finish_reason: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    status: int = 200
+    latency_ms: float | None = None
+
+    # --- who and how --------------------------------------------------------
+    org_id: str | None = None
+    api_key_id: str | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+    client: ClientInfo = field(default_factory=ClientInfo)
+    account: AccountInfo = field(default_factory=AccountInfo)
+
+    # --- derived once, by the parser ------------------------------------------
+    @property
+    def last_user_text(self) -> str:
+        """The newest user message: what this exchange actually asks for."""
+        for turn in reversed(self.turns):
+            if turn.role == "user":
+                return turn.text
+        return ""
+
+    @property
+    def n_user_turns(self) -> int:
+        return sum(1 for t in self.turns if t.role == "user")
+
+    @property
+    def images(self) -> int:
+        return sum(t.images for t in self.turns)
+
+    @property
+    def tool_results(self) -> int:
+        return sum(t.tool_results for t in self.turns)
