@@ -318,3 +318,44 @@ def test_nan_risk_is_stored_as_null(store: DuckDBStore) -> None:
     row["risk"] = math.nan
     store.append_signals([row])
     assert store.signals_for_account("acct_a")[0]["risk"] is None
+
+
+def test_bulk_histories_match_single_lookups(store: DuckDBStore) -> None:
+    store.save_verdicts(
+        "s2", 200.0, [_account("a", 0.6, "suspicious"), _account("b", 0.1, "benign")], []
+    )
+    store.save_verdicts("s1", 100.0, [_account("a", 0.2, "benign")], [])
+    bulk = store.verdict_histories(["a", "b", "a", "ghost"])
+    assert list(bulk) == ["a", "b", "ghost"]
+    assert [h["scan_id"] for h in bulk["a"]] == ["s1", "s2"]
+    assert bulk["ghost"] == []
+    single = store.verdict_history("a")
+    assert [{k: v for k, v in h.items() if k != "record"} for h in single] == bulk["a"]
+    with_records = store.verdict_histories(["a"], with_record=True)
+    assert with_records["a"] == single
+    assert store.verdict_histories([]) == {}
+
+
+def test_unexpected_value_types_are_converted(store: DuckDBStore) -> None:
+    np = pytest.importorskip("numpy")
+    store.append_signals(
+        [
+            {"id": 17, "ts": "12.5", "account_id": "a", "risk": np.float32(0.25), "signals": "[]"},
+            {"id": "x", "ts": 13, "account_id": "a", "risk": "0.75", "model": 4},
+            {"id": "y", "ts": "1970-01-01T00:00:14Z", "account_id": "a"},
+        ]
+    )
+    got = store.signals_for_account("a")
+    assert [r["id"] for r in got] == ["17", "x", "y"]
+    assert [r["ts"] for r in got] == [12.5, 13.0, 14.0]
+    assert [r["risk"] for r in got] == [0.25, 0.75, None]
+    assert got[1]["model"] == "4"
+
+
+def test_exchange_with_non_json_values_is_still_stored(store: DuckDBStore) -> None:
+    store.append_exchanges(
+        [{"id": "e", "ts": 1.0, "account_id": "a", "raw": b"\xffbytes", "tags": {"x"}}]
+    )
+    (body,) = list(store.iter_exchanges())
+    assert body["raw"] == "\\xffbytes"
+    assert body["tags"] == ["x"]

@@ -35,19 +35,28 @@ def _fail(message: str, code: int) -> None:
 
 @app.command()
 def scan(
-    logs: Annotated[list[Path], typer.Argument(help="Exchange logs: .jsonl, .jsonl.gz, .jsonl.zst or .parquet.")],
+    logs: Annotated[
+        list[Path], typer.Argument(help="Exchange logs: .jsonl, .jsonl.gz, .jsonl.zst or .parquet.")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if missing).")],
-    db: Annotated[Path | None, typer.Option(help="DuckDB store; default OUT/distillwatch.duckdb.")] = None,
-    config: Annotated[Path | None, typer.Option(help="TOML file with [detectors.<name>] options.")] = None,
-    fresh: Annotated[bool, typer.Option("--fresh", help="Ignore saved state in the store.")] = False,
+    db: Annotated[
+        Path | None, typer.Option(help="DuckDB store; default OUT/distillwatch.duckdb.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML file with [detectors.<name>] options.")
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Ignore saved state in the store.")
+    ] = False,
     top: Annotated[int, typer.Option(help="Rows in the printed tables.")] = 10,
 ) -> None:
     """Scan exchange logs; write accounts.jsonl, campaigns.jsonl, rejected.jsonl and report.html."""
     from distillwatch.scan import ScanError, run_scan
 
     try:
-        summary = run_scan(logs, out, db=db, config=config, progress=console.is_terminal,
-                           resume=not fresh)
+        summary = run_scan(
+            logs, out, db=db, config=config, progress=console.is_terminal, resume=not fresh
+        )
     except ScanError as exc:
         _fail(str(exc), exc.exit_code)
         return
@@ -63,8 +72,7 @@ def print_results(out: Path, summary, top: int = 10) -> None:
     console.print(
         f"[bold]{summary.lines:,}[/] lines: [green]{summary.read:,} read[/], "
         f"[{'red' if summary.rejected else 'green'}]{summary.rejected:,} rejected[/] "
-        f"in {summary.seconds:.1f} s"
-        + (" (continued from saved state)" if summary.resumed else "")
+        f"in {summary.seconds:.1f} s" + (" (continued from saved state)" if summary.resumed else "")
     )
     console.print(
         f"{summary.accounts:,} accounts, [bold red]{summary.flagged:,} flagged[/], "
@@ -75,8 +83,13 @@ def print_results(out: Path, summary, top: int = 10) -> None:
         for col in ("campaign", "risk", "accounts", "exchanges", "summary"):
             t.add_column(col, overflow="fold")
         for c in campaigns[:top]:
-            t.add_row(c["campaign_id"], f"{c['risk']:.2f}", str(len(c["accounts"])),
-                      f"{c['exchanges']:,}", c["summary"])
+            t.add_row(
+                c["campaign_id"],
+                f"{c['risk']:.2f}",
+                str(len(c["accounts"])),
+                f"{c['exchanges']:,}",
+                c["summary"],
+            )
         console.print(t)
     flagged = [a for a in accounts if a["verdict"] != "benign"]
     if flagged:
@@ -86,15 +99,25 @@ def print_results(out: Path, summary, top: int = 10) -> None:
         for a in flagged[:top]:
             colour = "red" if a["verdict"] == "distillation" else "yellow"
             ev = a["evidence"][0]["detail"] if a["evidence"] else ""
-            t.add_row(a["account_id"], f"{a['risk']:.2f}", f"[{colour}]{a['verdict']}[/]",
-                      f"{a['exchanges']:,}", a["campaign_id"] or "-", ev)
+            t.add_row(
+                a["account_id"],
+                f"{a['risk']:.2f}",
+                f"[{colour}]{a['verdict']}[/]",
+                f"{a['exchanges']:,}",
+                a["campaign_id"] or "-",
+                ev,
+            )
         console.print(t)
-    console.print(f"report: [link=file://{(out / 'report.html').resolve()}]{out / 'report.html'}[/link]")
+    console.print(
+        f"report: [link=file://{(out / 'report.html').resolve()}]{out / 'report.html'}[/link]"
+    )
 
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Working folder.")] = Path("distillwatch-demo"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Working folder.")] = Path(
+        "distillwatch-demo"
+    ),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic traffic.")] = 7,
 ) -> None:
     """Generate synthetic traffic (no external data), scan it and show what was found."""
@@ -108,8 +131,9 @@ def demo(
     console.print(f"    {gen.exchanges:,} exchanges from {gen.accounts:,} accounts -> {data}")
     console.print("[bold]2/2[/] scanning ...")
     try:
-        summary = run_scan([data / "exchanges.jsonl"], out / "scan", progress=console.is_terminal,
-                           resume=False)
+        summary = run_scan(
+            [data / "exchanges.jsonl"], out / "scan", progress=console.is_terminal, resume=False
+        )
     except ScanError as exc:
         _fail(str(exc), exc.exit_code)
         return
@@ -126,7 +150,9 @@ def demo(
 @app.command()
 def serve(
     upstream: Annotated[str, typer.Option(help="Base URL of the model API to protect.")],
-    config: Annotated[Path | None, typer.Option(help="Gateway TOML (keys, policy, admin token).")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Gateway TOML (keys, policy, admin token).")
+    ] = None,
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8080,
     db: Annotated[Path | None, typer.Option(help="DuckDB store for exchanges and state.")] = None,
@@ -154,7 +180,9 @@ def _mount_bench() -> None:
         from distillwatch.bench.cli import bench_app
     except ImportError:  # pragma: no cover - only while the bench module is absent
         return
-    app.add_typer(bench_app, name="bench", help="distillbench: labelled traffic and detection metrics.")
+    app.add_typer(
+        bench_app, name="bench", help="distillbench: labelled traffic and detection metrics."
+    )
 
 
 _mount_bench()

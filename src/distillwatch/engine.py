@@ -73,8 +73,9 @@ def extraction_score(signals: list[Signal]) -> float:
 class Engine:
     """Online state for all accounts, families and operator groups."""
 
-    def __init__(self, config: EngineConfig | None = None,
-                 detectors: list[Detector] | None = None) -> None:
+    def __init__(
+        self, config: EngineConfig | None = None, detectors: list[Detector] | None = None
+    ) -> None:
         self.config = config or EngineConfig()
         self.detectors: list[Detector] = (
             detectors if detectors is not None else default_registry().build(self.config.detectors)
@@ -87,7 +88,9 @@ class Engine:
         self.population = PopulationPercentiles({"per_day": _per_active_day})
         self.exchanges_seen = 0
         self.last_ts = 0.0
-        self.last_signals: list[Signal] = []  # of the latest observed exchange, for per-exchange logs
+        self.last_signals: list[
+            Signal
+        ] = []  # of the latest observed exchange, for per-exchange logs
         self.last_family: str | None = None
 
     # ------------------------------------------------------------ hot path
@@ -114,8 +117,13 @@ class Engine:
             if fam_id is None:
                 continue
             fam = self.families.record(fam_id, ex.account_id, operator, ex.ts, extraction, caps)
-            fr = family_risk(fam.exchanges, fam.account_count, len(fam.operators),
-                             fam.extraction_mean, self.config.fusion)
+            fr = family_risk(
+                fam.exchanges,
+                fam.account_count,
+                len(fam.operators),
+                fam.extraction_mean,
+                self.config.fusion,
+            )
             if fr >= _FAMILY_FLAG:
                 newly = fam_id not in self.flagged_families
                 self.flagged_families[fam_id] = fr
@@ -164,8 +172,13 @@ class Engine:
             if p > best:
                 fam = self.families.families.get(fam_id)
                 accounts = fam.account_count if fam else 0
-                best, detail = p, (f"{count} requests use prompt family {fam_id}, sent by "
-                                   f"{accounts} accounts and flagged as a distillation pattern")
+                best, detail = (
+                    p,
+                    (
+                        f"{count} requests use prompt family {fam_id}, sent by "
+                        f"{accounts} accounts and flagged as a distillation pattern"
+                    ),
+                )
         return best, detail
 
     def _campaign(self, st: AccountState) -> tuple[float, str, str | None]:
@@ -173,8 +186,10 @@ class Engine:
         if agg.members < 2:
             return 0.0, "", None
         k = min(1.0, max(0.0, (agg.flagged - 1) / 3)) * min(1.0, 2 * agg.flagged / agg.members)
-        detail = (f"linked to {agg.members - 1} other accounts "
-                  f"({', '.join(sorted(agg.links))}); {agg.flagged} of them flagged")
+        detail = (
+            f"linked to {agg.members - 1} other accounts "
+            f"({', '.join(sorted(agg.links))}); {agg.flagged} of them flagged"
+        )
         return k, detail, root
 
     def _rescore(self, st: AccountState, ts: float) -> AccountVerdict:
@@ -182,11 +197,13 @@ class Engine:
         vol = self.population.percentile("per_day", st.per_active_day)
         pattern, pdetail = self._pattern(st)
         camp, cdetail, root = self._campaign(st)
-        res = fuse_account(st, vol, pattern, pdetail, camp, cdetail, cfg)
+        res = fuse_account(st, vol, pattern, pdetail, camp, cdetail, cfg, explain=False)
         self._set_verdict(st, res.risk, ts, own_flag=max(res.risk - res.campaign, 0.0))
         return self._verdict(st, res.evidence)
 
-    def _set_verdict(self, st: AccountState, risk: float, ts: float | None, own_flag: float) -> None:
+    def _set_verdict(
+        self, st: AccountState, risk: float, ts: float | None, own_flag: float
+    ) -> None:
         cfg = self.config.fusion
         st.risk = risk
         st.verdict = verdict_for(risk, cfg)
@@ -222,8 +239,16 @@ class Engine:
         account = None
         campaign_id, campaign_risk = None, 0.0
         if st is not None:
-            account = AccountVerdict(st.account_id, round(st.risk, 4), st.verdict, st.first_flagged_ts,
-                                     None, account_capabilities(st), [], st.n)
+            account = AccountVerdict(
+                st.account_id,
+                round(st.risk, 4),
+                st.verdict,
+                st.first_flagged_ts,
+                None,
+                account_capabilities(st),
+                [],
+                st.n,
+            )
             camp, _, root = self._campaign(st)
             if root is not None and camp > 0:
                 campaign_id, campaign_risk = campaign_id_for(root), camp
@@ -232,23 +257,14 @@ class Engine:
         return Assessment(signals, score, account, family_id, flagged, campaign_id, campaign_risk)
 
     def _peek_family(self, ex: Exchange) -> tuple[str | None, bool]:
-        """Family of a request without counting it (the miner is not updated)."""
-        from distillwatch.campaign.families import _sentence_hashes
-
-        for text, miner, prefix in ((ex.last_user_text, self.families.prompt_miner, "tpl_"),
-                                    (ex.system, self.families.system_miner, "sys_")):
-            best, best_count = None, 1
-            for h in _sentence_hashes(text):
-                c = miner.counts.get(h, 0)
-                if c > best_count:
-                    best, best_count = h, c
-            if best is not None:
-                fid = f"{prefix}{best:08x}"
-                if fid in self.flagged_families:
-                    return fid, True
-                first = fid
-                return first, False
-        return None, False
+        """Family of a request without counting it (the miners are not updated)."""
+        p = self.families.prompt_miner.peek(ex.last_user_text)
+        s = self.families.system_miner.peek(ex.system)
+        ids = [f"tpl_{p:08x}" if p is not None else None, f"sys_{s:08x}" if s is not None else None]
+        for fid in ids:
+            if fid is not None and fid in self.flagged_families:
+                return fid, True
+        return next((f for f in ids if f is not None), None), False
 
     # --------------------------------------------------------- hindsight
     def finalize(self) -> None:
@@ -259,7 +275,9 @@ class Engine:
                 vol = self.population.percentile("per_day", st.per_active_day)
                 pattern, pdetail = self._pattern(st)
                 camp, cdetail, _ = self._campaign(st)
-                res = fuse_account(st, vol, pattern, pdetail, camp, cdetail, self.config.fusion)
+                res = fuse_account(
+                    st, vol, pattern, pdetail, camp, cdetail, self.config.fusion, explain=False
+                )
                 self._set_verdict(st, res.risk, None, own_flag=max(res.risk - res.campaign, 0.0))
 
     def account_verdicts(self) -> list[AccountVerdict]:

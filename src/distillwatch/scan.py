@@ -16,10 +16,10 @@ from pathlib import Path
 
 import orjson
 
+from distillwatch.campaign.report import iso
 from distillwatch.engine import AccountVerdict, Engine, EngineConfig
 from distillwatch.ingest import ExchangeStream
 from distillwatch.ingest.reader import Rejection
-from distillwatch.campaign.report import iso
 
 __all__ = ["ScanSummary", "ScanError", "run_scan", "account_record"]
 
@@ -91,7 +91,9 @@ def _prepare_out(out_dir: Path) -> None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise ScanError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}", 4) from exc
+        raise ScanError(
+            f"cannot write to output folder {out_dir}: {exc.strerror or exc}", 4
+        ) from exc
 
 
 def run_scan(
@@ -133,18 +135,27 @@ def run_scan(
         summary.accounts = len(verdicts)
         summary.flagged = sum(1 for r in verdicts if r["verdict"] != "benign")
         summary.campaigns = len(campaigns)
-        store.save_verdicts(uuid.uuid4().hex[:12], engine.last_ts, verdicts, campaigns)
+        scan_id = uuid.uuid4().hex[:12]
+        store.save_verdicts(scan_id, engine.last_ts, verdicts, campaigns)
         store.save_state(_STATE_KEY, engine.state_bytes())
         summary.seconds = time.perf_counter() - started
-        _write_report(out_dir, verdicts, campaigns, summary)
+        flagged_ids = [r["account_id"] for r in verdicts if r["verdict"] != "benign"][:5000]
+        history = store.verdict_histories(flagged_ids) if flagged_ids else {}
+        _write_report(out_dir, verdicts, campaigns, summary, scan_id, history)
     finally:
         store.close()
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _replay(engine: Engine, store, paths: list[Path], out_dir: Path, progress: bool,
-            on_exchange: Callable[[int], None] | None) -> ScanSummary:
+def _replay(
+    engine: Engine,
+    store,
+    paths: list[Path],
+    out_dir: Path,
+    progress: bool,
+    on_exchange: Callable[[int], None] | None,
+) -> ScanSummary:
     rejected_fh = open(out_dir / "rejected.jsonl", "wb")  # noqa: SIM115 - closed below
 
     def on_reject(rej: Rejection) -> None:
@@ -163,11 +174,17 @@ def _replay(engine: Engine, store, paths: list[Path], out_dir: Path, progress: b
             if first is None:
                 first = ex.ts
             last = ex.ts
-            rows.append({
-                "id": ex.id, "ts": ex.ts, "account_id": ex.account_id, "model": ex.model,
-                "family_id": engine.last_family, "risk": verdict.risk,
-                "signals": [{"signal": s.name, "score": s.score} for s in engine.last_signals],
-            })
+            rows.append(
+                {
+                    "id": ex.id,
+                    "ts": ex.ts,
+                    "account_id": ex.account_id,
+                    "model": ex.model,
+                    "family_id": engine.last_family,
+                    "risk": verdict.risk,
+                    "signals": [{"signal": s.name, "score": s.score} for s in engine.last_signals],
+                }
+            )
             if len(rows) >= _BATCH:
                 store.append_signals(rows)
                 rows = []
@@ -181,17 +198,25 @@ def _replay(engine: Engine, store, paths: list[Path], out_dir: Path, progress: b
         rejected_fh.close()
         if bar:
             bar.stop()
-    return ScanSummary(lines=stream.lines, read=stream.read, rejected=stream.rejected, accounts=0,
-                       flagged=0, campaigns=0, seconds=0.0,
-                       first_ts=iso(first) if first is not None else None,
-                       last_ts=iso(last) if last is not None else None)
+    return ScanSummary(
+        lines=stream.lines,
+        read=stream.read,
+        rejected=stream.rejected,
+        accounts=0,
+        flagged=0,
+        campaigns=0,
+        seconds=0.0,
+        first_ts=iso(first) if first is not None else None,
+        last_ts=iso(last) if last is not None else None,
+    )
 
 
 def _progress_bar():
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                    transient=True)
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True
+    )
 
 
 def _write_jsonl(path: Path, records: list[dict]) -> None:
@@ -200,8 +225,14 @@ def _write_jsonl(path: Path, records: list[dict]) -> None:
             fh.write(orjson.dumps(rec) + b"\n")
 
 
-def _write_report(out_dir: Path, accounts: list[dict], campaigns: list[dict],
-                  summary: ScanSummary) -> None:
+def _write_report(
+    out_dir: Path,
+    accounts: list[dict],
+    campaigns: list[dict],
+    summary: ScanSummary,
+    scan_id: str,
+    history: dict,
+) -> None:
     from distillwatch.output.report import write_report
 
     rejected_sample = []
@@ -210,5 +241,11 @@ def _write_report(out_dir: Path, accounts: list[dict], campaigns: list[dict],
             if i >= 50:
                 break
             rejected_sample.append(orjson.loads(line))
-    write_report(out_dir / "report.html", accounts, campaigns, asdict(summary),
-                 rejected_sample=rejected_sample)
+    write_report(
+        out_dir / "report.html",
+        accounts,
+        campaigns,
+        {**asdict(summary), "scan_id": scan_id},
+        rejected_sample=rejected_sample,
+        history=history,
+    )

@@ -110,7 +110,9 @@ class AccountState:
     extraction_sum: float = 0.0  # summed per-exchange extraction score
     extraction_hits: int = 0  # exchanges with extraction score >= 0.5
     signal_counts: dict[str, int] = field(default_factory=dict)
-    signal_best: dict[str, tuple[float, str]] = field(default_factory=dict)  # name -> (score, detail)
+    signal_best: dict[str, tuple[float, str]] = field(
+        default_factory=dict
+    )  # name -> (score, detail)
     capabilities: dict[str, int] = field(default_factory=dict)
     families: TopK = field(default_factory=lambda: TopK(6))
     family_exchanges: int = 0  # exchanges that belonged to any recurring family
@@ -118,7 +120,9 @@ class AccountState:
     risk: float = 0.0
     verdict: str = "benign"
     first_flagged_ts: float | None = None
-    own_flagged: bool = False  # flagged by its own or its prompt family's evidence, not by association
+    own_flagged: bool = (
+        False  # flagged by its own or its prompt family's evidence, not by association
+    )
 
     MAX_SET = 16
 
@@ -270,6 +274,10 @@ class AccountState:
 
     def extraction_capabilities(self, min_count: int = 3) -> list[str]:
         return sorted(
-            (c for c, k in self.capabilities.items() if c in EXTRACTION_CAPABILITIES and k >= min_count),
+            (
+                c
+                for c, k in self.capabilities.items()
+                if c in EXTRACTION_CAPABILITIES and k >= min_count
+            ),
             key=lambda c: -self.capabilities[c],
         )

@@ -18,7 +18,9 @@ __all__ = ["PopulationPercentiles"]
 class PopulationPercentiles:
     """Percentile of a feature value among the accounts seen so far."""
 
-    def __init__(self, features: dict[str, Callable[[object], float]], min_accounts: int = 50) -> None:
+    def __init__(
+        self, features: dict[str, Callable[[object], float]], min_accounts: int = 50
+    ) -> None:
         self.features = features
         self.min_accounts = min_accounts
         self.sorted: dict[str, list[float]] = {name: [] for name in features}

@@ -24,8 +24,12 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _NONWORD = re.compile(r"[^\w\s{}]+")
 _SPACES = re.compile(r"\s+")
 
-_MIN_SENTENCE_CHARS = 24  # shorter sentences ("thanks!", "continue") are too common to identify a skeleton
-_HEAD_CHARS = 3000  # a skeleton shows in the head and the tail of a prompt; skip the middle of huge ones
+_MIN_SENTENCE_CHARS = (
+    24  # shorter sentences ("thanks!", "continue") are too common to identify a skeleton
+)
+_HEAD_CHARS = (
+    3000  # a skeleton shows in the head and the tail of a prompt; skip the middle of huge ones
+)
 _TAIL_CHARS = 800
 
 
@@ -64,22 +68,34 @@ class TemplateMiner:
         self.counts: dict[int, int] = {}
 
     def family_of(self, text: str) -> int | None:
+        """Count the prompt's sentences and return its family anchor (or None)."""
         if not text:
             return None
         hashes = _sentence_hashes(text)
         if not hashes:
             return None
         counts = self.counts
+        for h in hashes:
+            counts[h] = counts.get(h, 0) + 1
+        best = self._anchor(hashes)
+        if len(counts) > self.capacity:
+            self._prune()
+        return best
+
+    def peek(self, text: str) -> int | None:
+        """The family anchor the prompt would get, without counting it."""
+        hashes = _sentence_hashes(text) if text else []
+        return self._anchor(hashes, extra=1) if hashes else None
+
+    def _anchor(self, hashes: list[int], extra: int = 0) -> int | None:
+        """Most frequent sentence seen >= min_support times; ties to the smallest hash."""
+        counts = self.counts
         best: int | None = None
         best_count = self.min_support - 1
         for h in hashes:
-            c = counts.get(h, 0) + 1
-            counts[h] = c
-            # ties go to the smallest hash so every variation picks the same anchor
+            c = counts.get(h, 0) + extra
             if c > best_count or (c == best_count and best is not None and h < best):
                 best, best_count = h, c
-        if len(counts) > self.capacity:
-            self._prune()
         return best
 
     def _prune(self) -> None:
@@ -107,8 +123,14 @@ class FamilyStats:
     def extraction_mean(self) -> float:
         return self.extraction_sum / self.exchanges if self.exchanges else 0.0
 
-    def add(self, account_id: str, operator: str | None, ts: float, extraction: float,
-            capabilities: list[str]) -> None:
+    def add(
+        self,
+        account_id: str,
+        operator: str | None,
+        ts: float,
+        extraction: float,
+        capabilities: list[str],
+    ) -> None:
         if not self.exchanges:
             self.first_ts = ts
         self.exchanges += 1
@@ -137,13 +159,23 @@ class FamilyIndex:
         """Family ids (``sys_…``, ``tpl_…``) of a system prompt and a user prompt."""
         s = self.system_miner.family_of(system) if system else None
         p = self.prompt_miner.family_of(prompt) if prompt else None
-        return (f"sys_{s:08x}" if s is not None else None, f"tpl_{p:08x}" if p is not None else None)
+        return (
+            f"sys_{s:08x}" if s is not None else None,
+            f"tpl_{p:08x}" if p is not None else None,
+        )
 
     def peek(self, family_id: str | None) -> FamilyStats | None:
         return self.families.get(family_id) if family_id else None
 
-    def record(self, family_id: str, account_id: str, operator: str | None, ts: float,
-               extraction: float, capabilities: list[str]) -> FamilyStats:
+    def record(
+        self,
+        family_id: str,
+        account_id: str,
+        operator: str | None,
+        ts: float,
+        extraction: float,
+        capabilities: list[str],
+    ) -> FamilyStats:
         fam = self.families.get(family_id)
         if fam is None:
             if len(self.families) >= self.max_families:

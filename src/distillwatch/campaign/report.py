@@ -96,7 +96,11 @@ def _record(engine: Engine, campaign_id: str, accts: list[AccountState], agg) ->
     risks = sorted((st.risk for st in accts), reverse=True)
     risk = round(sum(risks[:10]) / min(len(risks), 10), 4)
     extraction = [c for c, _ in caps.most_common() if c in EXTRACTION_CAPABILITIES]
-    other = [c for c, n in caps.most_common() if c not in EXTRACTION_CAPABILITIES and n >= exchanges * 0.1]
+    other = [
+        c
+        for c, n in caps.most_common()
+        if c not in EXTRACTION_CAPABILITIES and n >= exchanges * 0.1
+    ]
     capabilities = extraction + other
     pivots = _pivots(engine, agg)
     links = ", ".join(f"{k.replace('_', ' ')}" for k in sorted(agg.links))
@@ -142,12 +146,14 @@ def _pivots(engine: Engine, agg) -> list[dict]:
             continue  # a group that only ever used one model did not pivot
         hours = (first_use - released) / 3600
         share = count / total
-        out.append({
-            "model": model,
-            "first_seen": iso(released),
-            "group_first_use": iso(first_use),
-            "hours_after_first_seen": round(hours, 1),
-            "share": round(share, 3),
-            "text": f"moved {share:.0%} of its traffic to {model} within {hours:.0f} h of its first appearance",
-        })
+        out.append(
+            {
+                "model": model,
+                "first_seen": iso(released),
+                "group_first_use": iso(first_use),
+                "hours_after_first_seen": round(hours, 1),
+                "share": round(share, 3),
+                "text": f"moved {share:.0%} of its traffic to {model} within {hours:.0f} h of its first appearance",
+            }
+        )
     return out

@@ -91,7 +91,13 @@ class Trigger:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Trigger:
-        unknown = set(data) - {"verdicts", "risk", "request_score", "campaign_risk", "family_flagged"}
+        unknown = set(data) - {
+            "verdicts",
+            "risk",
+            "request_score",
+            "campaign_risk",
+            "family_flagged",
+        }
         if unknown:
             raise ValueError(f"unknown policy condition(s): {sorted(unknown)}")
         return cls(
@@ -125,7 +131,9 @@ class PolicyConfig:
         default_factory=lambda: Trigger(verdicts=("suspicious",), campaign_risk=0.5)
     )
     throttle: Trigger = field(
-        default_factory=lambda: Trigger(verdicts=("suspicious",), family_flagged=True, campaign_risk=0.6)
+        default_factory=lambda: Trigger(
+            verdicts=("suspicious",), family_flagged=True, campaign_risk=0.6
+        )
     )
     block: Trigger = field(
         default_factory=lambda: Trigger(verdicts=("distillation",), campaign_risk=0.9)
@@ -213,7 +221,9 @@ class GatewayConfig:
     read_timeout_s: float = 300.0  # longest silence allowed between upstream bytes
     max_connections: int = 512
     max_body_bytes: int = 32 * 1024 * 1024
-    fail_mode: str = "open"  # what happens when the engine raises: "open" forwards, "closed" refuses
+    fail_mode: str = (
+        "open"  # what happens when the engine raises: "open" forwards, "closed" refuses
+    )
     unknown_keys: str = "reject"  # "account_per_key": unknown keys become their own account
     trusted_proxies: tuple[str, ...] = ()
     tls_fingerprint_header: str | None = None

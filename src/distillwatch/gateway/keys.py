@@ -28,7 +28,9 @@ __all__ = [
     "ACCOUNTS_STATE_KEY",
 ]
 
-ACCOUNTS_STATE_KEY = "gateway.accounts"  # store.load_state key holding a JSON list of account entries
+ACCOUNTS_STATE_KEY = (
+    "gateway.accounts"  # store.load_state key holding a JSON list of account entries
+)
 
 
 def hash_key(secret: str) -> str:
@@ -76,7 +78,9 @@ def _account_object(entry: AccountEntry) -> dict[str, Any] | None:
 class KeyDirectory:
     """sha256(key) -> account. No plaintext key is kept, not even in a cache."""
 
-    def __init__(self, entries: Iterable[AccountEntry] = (), *, account_per_unknown_key: bool = False):
+    def __init__(
+        self, entries: Iterable[AccountEntry] = (), *, account_per_unknown_key: bool = False
+    ):
         self._by_digest: dict[str, ResolvedAccount] = {}
         self._account_per_unknown_key = account_per_unknown_key
         self.add(entries)
@@ -110,7 +114,9 @@ class KeyDirectory:
         found = self._by_digest.get(digest)
         if found is None and self._account_per_unknown_key:
             kid = key_id(digest)
-            found = ResolvedAccount(account_id=f"unregistered:{kid}", api_key_id=kid, org_id=None, account=None)
+            found = ResolvedAccount(
+                account_id=f"unregistered:{kid}", api_key_id=kid, org_id=None, account=None
+            )
         return found
 
 
@@ -130,7 +136,9 @@ class ClientResolver:
         access_path: str | None = None,
     ):
         self._networks = [ipaddress.ip_network(c, strict=False) for c in trusted_proxies]
-        self._tls_header = tls_fingerprint_header.lower().encode() if tls_fingerprint_header else None
+        self._tls_header = (
+            tls_fingerprint_header.lower().encode() if tls_fingerprint_header else None
+        )
         self._access_path = access_path
         self._trust_cache: dict[str, bool] = {}
 

@@ -63,9 +63,12 @@ def trigger_reasons(trigger: Trigger, assessment: Any) -> list[str]:
             reasons.append(f"account risk {account.risk:.2f}")
     if trigger.request_score is not None and assessment.request_score >= trigger.request_score:
         reasons.append(f"request score {assessment.request_score:.2f}")
-    if trigger.campaign_risk is not None and assessment.campaign_id is not None:
-        if assessment.campaign_risk >= trigger.campaign_risk:
-            reasons.append(f"campaign {assessment.campaign_id} risk {assessment.campaign_risk:.2f}")
+    if (
+        trigger.campaign_risk is not None
+        and assessment.campaign_id is not None
+        and assessment.campaign_risk >= trigger.campaign_risk
+    ):
+        reasons.append(f"campaign {assessment.campaign_id} risk {assessment.campaign_risk:.2f}")
     if trigger.family_flagged and assessment.family_flagged:
         reasons.append(f"prompt family {assessment.family_id} flagged")
     return reasons
@@ -83,7 +86,9 @@ class PolicyEngine:
         entry = self.overrides.get(account_id)
         if entry is None:
             return None
-        reason = f"manual {entry['action']}" + (f": {entry['reason']}" if entry.get("reason") else "")
+        reason = f"manual {entry['action']}" + (
+            f": {entry['reason']}" if entry.get("reason") else ""
+        )
         if entry["action"] == "deny":
             return Decision(action="block", reasons=[reason])
         return Decision(action="allow", reasons=[reason])

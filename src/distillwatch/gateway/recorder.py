@@ -54,7 +54,9 @@ def finish_record(item: PendingExchange) -> dict[str, Any]:
             if response is not None:
                 record["response"] = response
             else:
-                record.setdefault("gateway", {})["response_error"] = "stream carried no usable events"
+                record.setdefault("gateway", {})["response_error"] = (
+                    "stream carried no usable events"
+                )
         return record
     try:
         parsed = orjson.loads(body)
@@ -107,7 +109,9 @@ class Recorder:
             if self.jsonl is not None:
                 self.jsonl.parent.mkdir(parents=True, exist_ok=True)
                 self._file = self.jsonl.open("ab")
-            self._thread = threading.Thread(target=self._run, name="distillwatch-recorder", daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, name="distillwatch-recorder", daemon=True
+            )
             self._thread.start()
 
     def submit(self, item: PendingExchange) -> bool:
@@ -156,7 +160,11 @@ class Recorder:
                 while len(batch) < self.batch_size:
                     remaining = deadline - time.monotonic()
                     try:
-                        item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
+                        item = (
+                            self._queue.get(timeout=remaining)
+                            if remaining > 0
+                            else self._queue.get_nowait()
+                        )
                     except queue.Empty:
                         break
                     if item is _STOP:

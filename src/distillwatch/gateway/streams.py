@@ -146,7 +146,9 @@ def _reassemble_chat(events: Iterable[SseEvent]) -> dict[str, Any] | None:
         if not isinstance(chunk, dict):
             continue
         if body is None:
-            body = {k: chunk[k] for k in ("id", "created", "model", "system_fingerprint") if k in chunk}
+            body = {
+                k: chunk[k] for k in ("id", "created", "model", "system_fingerprint") if k in chunk
+            }
             body["object"] = "chat.completion"
         if chunk.get("usage"):
             body["usage"] = chunk["usage"]
@@ -204,7 +206,9 @@ def _reassemble_responses(events: Iterable[SseEvent]) -> dict[str, Any] | None:
         kind = event.get("type", "")
         if kind in ("response.completed", "response.incomplete", "response.failed"):
             return event.get("response")
-        if kind in ("response.created", "response.in_progress") and isinstance(event.get("response"), dict):
+        if kind in ("response.created", "response.in_progress") and isinstance(
+            event.get("response"), dict
+        ):
             latest = event["response"]
         elif kind == "response.output_item.done":
             items[int(event.get("output_index", len(items)))] = event.get("item")
@@ -286,7 +290,11 @@ def strip_reasoning(api: str, body: Any) -> bool:
     elif api == API_MESSAGES:
         content = body.get("content")
         if isinstance(content, list):
-            kept = [b for b in content if not (isinstance(b, dict) and b.get("type") in _THINKING_BLOCKS)]
+            kept = [
+                b
+                for b in content
+                if not (isinstance(b, dict) and b.get("type") in _THINKING_BLOCKS)
+            ]
             removed = len(kept) != len(content)
             body["content"] = kept
     return removed

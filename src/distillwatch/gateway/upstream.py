@@ -104,7 +104,10 @@ class HttpxUpstream:
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(
-                connect=connect_timeout_s, read=read_timeout_s, write=read_timeout_s, pool=connect_timeout_s
+                connect=connect_timeout_s,
+                read=read_timeout_s,
+                write=read_timeout_s,
+                pool=connect_timeout_s,
             ),
             limits=httpx.Limits(
                 max_connections=max_connections,
@@ -116,7 +119,9 @@ class HttpxUpstream:
         )
 
     async def send(self, method: str, path: str, headers: Headers, body: bytes) -> _HttpxResponse:
-        request = self._client.build_request(method, path, headers=list(headers), content=body or None)
+        request = self._client.build_request(
+            method, path, headers=list(headers), content=body or None
+        )
         try:
             response = await self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
@@ -142,7 +147,6 @@ class _AiohttpResponse:
         self.headers = [(k.lower(), v) for k, v in response.raw_headers]
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
-        import asyncio
 
         import aiohttp
 
@@ -150,7 +154,7 @@ class _AiohttpResponse:
             async for chunk in self._response.content.iter_any():
                 if chunk:
                     yield chunk
-        except (TimeoutError, asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise UpstreamTimeout(f"upstream went silent: {exc!r}") from exc
         except aiohttp.ClientError as exc:
             raise UpstreamError(f"upstream body broke off: {exc!r}") from exc
@@ -182,7 +186,9 @@ class AiohttpUpstream:
 
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(
-                    limit=self._max_connections, limit_per_host=self._max_connections, keepalive_timeout=60.0
+                    limit=self._max_connections,
+                    limit_per_host=self._max_connections,
+                    keepalive_timeout=60.0,
                 ),
                 timeout=aiohttp.ClientTimeout(
                     total=None, sock_connect=self._connect_timeout_s, sock_read=self._read_timeout_s
@@ -193,7 +199,6 @@ class AiohttpUpstream:
         return self._session
 
     async def send(self, method: str, path: str, headers: Headers, body: bytes) -> _AiohttpResponse:
-        import asyncio
 
         import aiohttp
         from multidict import CIMultiDict
@@ -204,7 +209,7 @@ class AiohttpUpstream:
             response = await session.request(
                 method, self._base + path, headers=hdrs, data=body or None, allow_redirects=False
             )
-        except (TimeoutError, asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise UpstreamTimeout(f"upstream did not answer in time: {exc!r}") from exc
         except aiohttp.ClientError as exc:
             raise UpstreamUnavailable(f"upstream unreachable: {exc!r}") from exc

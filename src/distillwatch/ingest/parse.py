@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from hashlib import blake2b
 from typing import Any
 
@@ -53,6 +53,7 @@ _JSON_TYPE_NAMES = {
 }
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 class RecordError(ValueError):
@@ -68,36 +69,84 @@ def _json_type(value: object) -> str:
 # --------------------------------------------------------------------------
 
 
-def _parse_rfc3339(text: str) -> float:
-    """RFC 3339 with an explicit offset or ``Z``; ``fromisoformat`` alone is too lenient."""
-    size = len(text)
+_MINUTE_START: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> epoch seconds; logs reuse few minutes
+_OFFSETS: dict[str, int] = {"Z": 0, "z": 0}  # "+05:30" -> 19800
+
+
+def _minute_start(text: str) -> int:
+    """Epoch seconds of the minute ``text`` starts with, validating that prefix strictly."""
+    prefix = text[:16]
     if (
-        size < 20
-        or text[4] != "-"
+        text[4] != "-"
         or text[7] != "-"
         or text[10] not in "Tt "
         or text[13] != ":"
-        or text[16] != ":"
+        or not (prefix[:4] + prefix[5:7] + prefix[8:10] + prefix[11:13] + prefix[14:16]).isdigit()
     ):
+        raise RecordError(f"bad ts {text!r}: not an RFC 3339 date-time")
+    hour = int(prefix[11:13])
+    minute = int(prefix[14:16])
+    if hour > 23 or minute > 59:
+        raise RecordError(f"bad ts {text!r}: time of day out of range")
+    try:
+        ordinal = date(int(prefix[:4]), int(prefix[5:7]), int(prefix[8:10])).toordinal()
+    except ValueError as exc:
+        raise RecordError(f"bad ts {text!r}: {exc}") from None
+    start = (ordinal - _EPOCH_ORDINAL) * 86400 + hour * 3600 + minute * 60
+    if len(_MINUTE_START) >= 65536:
+        _MINUTE_START.clear()
+    _MINUTE_START[prefix] = start
+    return start
+
+
+def _offset_seconds(suffix: str, text: str) -> int:
+    offset = _OFFSETS.get(suffix)
+    if offset is not None:
+        return offset
+    if len(suffix) != 6 or suffix[0] not in "+-" or suffix[3] != ":":
+        raise RecordError(f"bad ts {text!r}: RFC 3339 needs an offset or 'Z'")
+    hours = suffix[1:3]
+    minutes = suffix[4:6]
+    if not (hours.isdigit() and minutes.isdigit()) or int(hours) > 23 or int(minutes) > 59:
+        raise RecordError(f"bad ts {text!r}: malformed offset")
+    offset = int(hours) * 3600 + int(minutes) * 60
+    if suffix[0] == "-":
+        offset = -offset
+    if len(_OFFSETS) < 4096:
+        _OFFSETS[suffix] = offset
+    return offset
+
+
+def _parse_rfc3339(text: str) -> float:
+    """RFC 3339 with an explicit offset or ``Z``, by hand: strict, and far cheaper than datetime.
+
+    ``fromisoformat`` alone would also accept dates without offset, week
+    dates and other forms the contract excludes.
+    """
+    size = len(text)
+    if size < 20 or not text.isascii():
+        if size == 19 and text[16] == ":":
+            raise RecordError(f"bad ts {text!r}: RFC 3339 needs an offset or 'Z'")
         raise RecordError(f"bad ts {text!r}: not an RFC 3339 date-time")
     last = text[-1]
     if last == "Z" or last == "z":
-        body = text[:-1]
-        offset = "+00:00"
-    elif size >= 25 and text[-3] == ":" and text[-6] in "+-":
-        body = text[:-6]
-        offset = text[-6:]
+        end = size - 1
+        offset = 0
     else:
-        raise RecordError(f"bad ts {text!r}: RFC 3339 needs an offset or 'Z'")
-    if len(body) > 19 and (body[19] != "." or len(body) == 20 or not body[20:].isdigit()):
-        raise RecordError(f"bad ts {text!r}: malformed fractional seconds")
-    if not (body[:4].isdigit() and body[5:7].isdigit() and body[8:10].isdigit()):
-        raise RecordError(f"bad ts {text!r}: not an RFC 3339 date-time")
-    try:
-        moment = datetime.fromisoformat(body[:26] + offset if len(body) > 26 else body + offset)
-    except ValueError as exc:
-        raise RecordError(f"bad ts {text!r}: {exc}") from None
-    return moment.timestamp()
+        end = size - 6
+        offset = _offset_seconds(text[end:], text)
+    start = _MINUTE_START.get(text[:16])
+    if start is None:
+        start = _minute_start(text)
+    seconds = text[17:end]
+    if (
+        text[16] != ":"
+        or not seconds[:2].isdigit()
+        or seconds[:2] > "60"  # 60: a leap second
+        or (len(seconds) > 2 and (seconds[2] != "." or not seconds[3:].isdigit()))
+    ):
+        raise RecordError(f"bad ts {text!r}: malformed seconds")
+    return start + float(seconds) - offset
 
 
 def parse_ts(value: str | int | float | datetime) -> float:
@@ -437,7 +486,7 @@ def _responses_response(resp: dict) -> tuple[str, int, int, str | None]:
 # --------------------------------------------------------------------------
 
 
-def _anthropic_blocks(blocks: list[Any]) -> tuple[str, int, int, str, int, int]:
+def _anthropic_blocks(blocks: list[Any] | tuple[()]) -> tuple[str, int, int, str, int, int]:
     """(text, images, tool_use, tool-result text, tool-result images, tool results)."""
     texts: list[str] = []
     images = 0
@@ -499,7 +548,7 @@ def _anthropic_request(req: dict, system: list[str]) -> list[Turn]:
                 turns.append(Turn(role, content))
             continue
         if type(content) is not list:
-            continue
+            content = ()  # unreadable content: the turn still happened, its text is unknown
         text, images, uses, result_text, result_images, results = _anthropic_blocks(content)
         if role == "user":
             # tool results travel in user messages; give them their own "tool" turn so
@@ -611,42 +660,60 @@ def _missing_or_wrong(obj: dict, name: str, expected: str) -> RecordError:
     return RecordError(f"field '{name}' must be {expected}, got {_json_type(value)}")
 
 
-def _client(value: Any) -> ClientInfo:
-    if type(value) is not dict:
-        return ClientInfo()
+def _client(value: dict) -> ClientInfo:
     get = value.get
+    ip = get("ip")
+    user_agent = get("user_agent")
+    tls = get("tls_fingerprint")
+    asn = get("asn")
+    country = get("country")
+    access_path = get("access_path")
     return ClientInfo(
-        _opt_str(get("ip")),
-        _opt_str(get("user_agent")),
-        _opt_str(get("tls_fingerprint")),
-        _opt_int(get("asn")),
-        _opt_str(get("country")),
-        _opt_str(get("access_path")),
+        ip if type(ip) is str else None,
+        user_agent if type(user_agent) is str else None,
+        tls if type(tls) is str else None,
+        asn if type(asn) is int else _opt_int(asn),
+        country if type(country) is str else None,
+        access_path if type(access_path) is str else None,
     )
 
 
-def _account(value: Any) -> AccountInfo:
-    if type(value) is not dict:
-        return AccountInfo()
+def _account(value: dict) -> AccountInfo:
     get = value.get
     created = get("created_at")
     created_at: float | None = None
-    if created is not None:
+    if created is not None and type(created) is not bool:
         try:
             created_at = parse_ts(created)
         except RecordError:
             created_at = None
+    tier = get("tier")
+    payment = get("payment_fingerprint")
+    verified = get("verified")
+    domain = get("email_domain")
     return AccountInfo(
         created_at,
-        _opt_str(get("tier")),
-        _opt_str(get("payment_fingerprint")),
-        _opt_bool(get("verified")),
-        _opt_str(get("email_domain")),
+        tier if type(tier) is str else None,
+        payment if type(payment) is str else None,
+        verified if type(verified) is bool else None,
+        domain if type(domain) is str else None,
     )
 
 
+def _usage_ints(usage: Any, first: str, second: str) -> tuple[int | None, int | None]:
+    if type(usage) is not dict:
+        return None, None
+    a = usage.get(first)
+    b = usage.get(second)
+    return (a if type(a) is int else _opt_int(a)), (b if type(b) is int else _opt_int(b))
+
+
 def parse_record(obj: dict) -> Exchange:
-    """Exchange-log v1 object -> canonical Exchange; RecordError with the reason otherwise."""
+    """Exchange-log v1 object -> canonical Exchange; RecordError with the reason otherwise.
+
+    Written flat on purpose (inline type checks instead of helper calls): a
+    function call costs as much as the check itself and this runs per exchange.
+    """
     if type(obj) is not dict:
         raise RecordError(f"record must be a JSON object, got {_json_type(obj)}")
     get = obj.get
@@ -654,11 +721,12 @@ def parse_record(obj: dict) -> Exchange:
     if type(ex_id) is not str:
         raise _missing_or_wrong(obj, "id", "a string")
     raw_ts = get("ts")
-    if raw_ts is None:
+    if type(raw_ts) is str:
+        ts = _parse_rfc3339(raw_ts)
+    elif raw_ts is None or type(raw_ts) is bool:
         raise _missing_or_wrong(obj, "ts", "an RFC 3339 string or epoch number")
-    if type(raw_ts) is bool:
-        raise RecordError("field 'ts' must be an RFC 3339 string or epoch number, got boolean")
-    ts = parse_ts(raw_ts)
+    else:
+        ts = parse_ts(raw_ts)
     account_id = get("account_id")
     if type(account_id) is not str or not account_id:
         raise _missing_or_wrong(obj, "account_id", "a non-empty string")
@@ -676,16 +744,16 @@ def parse_record(obj: dict) -> Exchange:
     req_get = req.get
 
     system: list[str] = []
-    reasoning_effort: str | None = None
-    thinking_budget: int | None = None
-    response_format: str | None = None
-    n: int | None = None
-    logprobs: bool | None = None
-    top_logprobs: int | None = None
-    reasoning_tokens: int | None = None
+    reasoning_effort: Any = None
+    thinking_budget: Any = None
+    response_format: Any = None
+    n: Any = None
+    logprobs: Any = None
+    top_logprobs: Any = None
+    reasoning_tokens: Any = None
     input_tokens: int | None = None
     output_tokens: int | None = None
-    request_user: str | None = None
+    request_user: Any = None
     text = ""
     reasoning_chars = 0
     n_calls = 0
@@ -693,74 +761,74 @@ def parse_record(obj: dict) -> Exchange:
 
     if api == API_CHAT:
         turns = _chat_request(req, system)
-        tool_names, tool_hash = (
-            _chat_tools(req) if ("tools" in req or "functions" in req) else ((), None)
-        )
-        max_tokens = _opt_int(req_get("max_completion_tokens"))
+        if "tools" in req or "functions" in req:
+            tool_names, tool_hash = _chat_tools(req)
+        else:
+            tool_names, tool_hash = (), None
+        max_tokens = req_get("max_completion_tokens")
         if max_tokens is None:
-            max_tokens = _opt_int(req_get("max_tokens"))
-        n = _opt_int(req_get("n"))
-        logprobs = _opt_bool(req_get("logprobs"))
-        top_logprobs = _opt_int(req_get("top_logprobs"))
-        reasoning_effort = _opt_str(req_get("reasoning_effort"))
+            max_tokens = req_get("max_tokens")
+        n = req_get("n")
+        logprobs = req_get("logprobs")
+        top_logprobs = req_get("top_logprobs")
+        reasoning_effort = req_get("reasoning_effort")
         fmt = req_get("response_format")
         if type(fmt) is dict:
-            response_format = _opt_str(fmt.get("type"))
-        request_user = _opt_str(req_get("user")) or _opt_str(req_get("safety_identifier"))
+            response_format = fmt.get("type")
+        request_user = req_get("user") or req_get("safety_identifier")
         if resp is not None:
             text, reasoning_chars, n_calls, finish = _chat_response(resp)
             usage = resp.get("usage")
-            if type(usage) is dict:
-                input_tokens = _opt_int(usage.get("prompt_tokens"))
-                output_tokens = _opt_int(usage.get("completion_tokens"))
-                details = usage.get("completion_tokens_details")
+            if usage is not None:
+                input_tokens, output_tokens = _usage_ints(
+                    usage, "prompt_tokens", "completion_tokens"
+                )
+                details = usage.get("completion_tokens_details") if type(usage) is dict else None
                 if type(details) is dict:
-                    reasoning_tokens = _opt_int(details.get("reasoning_tokens"))
+                    reasoning_tokens = details.get("reasoning_tokens")
     elif api == API_RESPONSES:
         turns = _responses_request(req, system)
         tool_names, tool_hash = _responses_tools(req)
-        max_tokens = _opt_int(req_get("max_output_tokens"))
-        top_logprobs = _opt_int(req_get("top_logprobs"))
+        max_tokens = req_get("max_output_tokens")
+        top_logprobs = req_get("top_logprobs")
         include = req_get("include")
         if type(include) is list and "message.output_text.logprobs" in include:
             logprobs = True
         reasoning = req_get("reasoning")
         if type(reasoning) is dict:
-            reasoning_effort = _opt_str(reasoning.get("effort"))
+            reasoning_effort = reasoning.get("effort")
         text_cfg = req_get("text")
         if type(text_cfg) is dict:
             fmt = text_cfg.get("format")
             if type(fmt) is dict:
-                response_format = _opt_str(fmt.get("type"))
-        request_user = _opt_str(req_get("user")) or _opt_str(req_get("safety_identifier"))
+                response_format = fmt.get("type")
+        request_user = req_get("user") or req_get("safety_identifier")
         if resp is not None:
             text, reasoning_chars, n_calls, finish = _responses_response(resp)
             usage = resp.get("usage")
-            if type(usage) is dict:
-                input_tokens = _opt_int(usage.get("input_tokens"))
-                output_tokens = _opt_int(usage.get("output_tokens"))
-                details = usage.get("output_tokens_details")
+            if usage is not None:
+                input_tokens, output_tokens = _usage_ints(usage, "input_tokens", "output_tokens")
+                details = usage.get("output_tokens_details") if type(usage) is dict else None
                 if type(details) is dict:
-                    reasoning_tokens = _opt_int(details.get("reasoning_tokens"))
+                    reasoning_tokens = details.get("reasoning_tokens")
     elif api == API_ANTHROPIC:
         turns = _anthropic_request(req, system)
         tool_names, tool_hash = _anthropic_tools(req)
-        max_tokens = _opt_int(req_get("max_tokens"))
+        max_tokens = req_get("max_tokens")
         thinking = req_get("thinking")
         if type(thinking) is dict:
-            thinking_budget = _opt_int(thinking.get("budget_tokens"))
+            thinking_budget = thinking.get("budget_tokens")
         output_config = req_get("output_config")
         if type(output_config) is dict:
-            reasoning_effort = _opt_str(output_config.get("effort"))
+            reasoning_effort = output_config.get("effort")
         metadata = req_get("metadata")
         if type(metadata) is dict:
-            request_user = _opt_str(metadata.get("user_id"))
+            request_user = metadata.get("user_id")
         if resp is not None:
             text, reasoning_chars, n_calls, finish = _anthropic_response(resp)
             usage = resp.get("usage")
-            if type(usage) is dict:
-                input_tokens = _opt_int(usage.get("input_tokens"))
-                output_tokens = _opt_int(usage.get("output_tokens"))
+            if usage is not None:
+                input_tokens, output_tokens = _usage_ints(usage, "input_tokens", "output_tokens")
                 # input_tokens excludes cached prompt tokens; add them back so the
                 # figure means "prompt size" as it does for the OpenAI shapes
                 if input_tokens is not None:
@@ -771,17 +839,56 @@ def parse_record(obj: dict) -> Exchange:
     else:
         raise RecordError(f"unknown api {api!r} (expected one of {', '.join(API_SHAPES)})")
 
+    # optional values: the wrong type means unknown (None), never a rejection
     model = req_get("model")
     if type(model) is not str:
         model = resp.get("model") if resp is not None else None
         if type(model) is not str:
             model = None
+    if type(max_tokens) is not int:
+        max_tokens = _opt_int(max_tokens)
+    temperature = req_get("temperature")
+    if type(temperature) is not float:
+        temperature = float(temperature) if type(temperature) is int else None
+    top_p = req_get("top_p")
+    if type(top_p) is not float:
+        top_p = float(top_p) if type(top_p) is int else None
+    if n is not None and type(n) is not int:
+        n = _opt_int(n)
+    if logprobs is not None and type(logprobs) is not bool:
+        logprobs = None
+    if top_logprobs is not None and type(top_logprobs) is not int:
+        top_logprobs = _opt_int(top_logprobs)
+    stream = req_get("stream")
+    if type(stream) is not bool:
+        stream = None
+    if reasoning_effort is not None and type(reasoning_effort) is not str:
+        reasoning_effort = None
+    if thinking_budget is not None and type(thinking_budget) is not int:
+        thinking_budget = _opt_int(thinking_budget)
+    if response_format is not None and type(response_format) is not str:
+        response_format = None
+    if reasoning_tokens is not None and type(reasoning_tokens) is not int:
+        reasoning_tokens = _opt_int(reasoning_tokens)
+
     status = get("status")
     if type(status) is not int:
         status = 200
+    latency = get("latency_ms")
+    if type(latency) is not float:
+        latency = float(latency) if type(latency) is int else None
+    org_id = get("org_id")
+    if type(org_id) is not str:
+        org_id = None
+    api_key_id = get("api_key_id")
+    if type(api_key_id) is not str:
+        api_key_id = None
     user_id = get("user_id")
     if type(user_id) is not str:
-        user_id = request_user
+        user_id = request_user if type(request_user) is str else None
+    session_id = get("session_id")
+    if type(session_id) is not str:
+        session_id = None
     client = get("client")
     account = get("account")
 
@@ -796,12 +903,12 @@ def parse_record(obj: dict) -> Exchange:
         tool_names,
         tool_hash,
         max_tokens,
-        _opt_float(req_get("temperature")),
-        _opt_float(req_get("top_p")),
+        temperature,
+        top_p,
         n,
         logprobs,
         top_logprobs,
-        _opt_bool(req_get("stream")),
+        stream,
         reasoning_effort,
         thinking_budget,
         response_format,
@@ -813,13 +920,13 @@ def parse_record(obj: dict) -> Exchange:
         output_tokens,
         reasoning_tokens,
         status,
-        _opt_float(get("latency_ms")),
-        _opt_str(get("org_id")),
-        _opt_str(get("api_key_id")),
+        latency,
+        org_id,
+        api_key_id,
         user_id,
-        _opt_str(get("session_id")),
-        _client(client) if client is not None else ClientInfo(),
-        _account(account) if account is not None else AccountInfo(),
+        session_id,
+        _client(client) if type(client) is dict else ClientInfo(),
+        _account(account) if type(account) is dict else AccountInfo(),
     )
 
 

@@ -21,7 +21,6 @@ import html
 import math
 import os
 import re
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -569,7 +568,7 @@ def _rejected_section(rejected_sample: Sequence[Mapping] | None, rejected_total:
     if not rejected_sample:
         return ""
     sample = [_as_mapping(r) for r in rejected_sample[:MAX_REJECTED_SHOWN]]
-    total = int(_num(rejected_total) or len(rejected_sample))
+    total = max(int(_num(rejected_total) or 0), len(rejected_sample))
     rows = []
     for item in sample:
         text, _ = _clip(item.get("text"), MAX_REJECTED_TEXT)
@@ -830,12 +829,14 @@ def write_report(
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     text = render_report(accounts, campaigns, summary, **options)
-    fd, tmp_name = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=target.parent)
+    # A sibling temp file (not mkstemp, whose 0600 mode would make the report
+    # unreadable to the analyst's other tools) renamed over the target.
+    tmp_path = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        with open(tmp_path, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
-        os.replace(tmp_name, target)
+        os.replace(tmp_path, target)
     except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        tmp_path.unlink(missing_ok=True)
         raise
     return target

@@ -15,9 +15,10 @@ from distillwatch.store.duckdb_store import DuckDBStore, SchemaVersionError
 __all__ = ["Store", "DuckDBStore", "SchemaVersionError", "SCHEMA_VERSION", "open_store"]
 
 
-def open_store(path: str | Path | None) -> DuckDBStore:
+def open_store(path: str | Path | None, *, threads: int = 1) -> DuckDBStore:
     """Open (creating if missing) the store at ``path``; ``None`` keeps it in memory.
 
     The returned store is used by one thread at a time; see :class:`DuckDBStore`.
+    ``threads`` is DuckDB's worker count; raise it for heavy analytical reads.
     """
-    return DuckDBStore(path)
+    return DuckDBStore(path, threads=threads)

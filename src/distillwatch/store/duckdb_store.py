@@ -18,7 +18,7 @@ import dataclasses
 import math
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,8 @@ __all__ = ["DuckDBStore", "SchemaVersionError"]
 
 _JSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
-# Column order here is the table's column order; appends select in this order.
+# Appends name their columns explicitly, so a later schema version can add
+# columns (with a migration keyed on meta.schema_version) without breaking them.
 _TABLES: dict[str, str] = {
     "meta": "key VARCHAR PRIMARY KEY, value VARCHAR",
     "exchanges": "id VARCHAR, ts DOUBLE, account_id VARCHAR, body VARCHAR",
@@ -67,13 +68,22 @@ class SchemaVersionError(RuntimeError):
     """The file was written by a newer distillwatch whose schema this one cannot read."""
 
 
+def _json_fallback(value: Any) -> Any:
+    """Last resort for values JSON has no type for, so one odd field never loses a batch."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", errors="backslashreplace")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
 def _to_json(value: Any) -> str:
     """JSON text for a column; text that already is JSON passes through unchanged."""
     if isinstance(value, str):
         return value
     if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).decode("utf-8")
-    return orjson.dumps(value, option=_JSON_OPTS).decode("utf-8")
+        return bytes(value).decode("utf-8", errors="backslashreplace")
+    return orjson.dumps(value, default=_json_fallback, option=_JSON_OPTS).decode("utf-8")
 
 
 def _opt_float(value: Any) -> float | None:
@@ -88,6 +98,27 @@ def _opt_float(value: Any) -> float | None:
 
 def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _column(
+    rows: Sequence[dict],
+    key: str,
+    arrow_type: pa.DataType,
+    convert: Callable[[Any], Any] | None = None,
+) -> pa.Array:
+    """One Arrow column from ``row[key]``, converted by Arrow in C when the values allow.
+
+    Values of an unexpected type (an int id, a numeric string risk, an RFC 3339
+    ``ts``) take the slower per-value ``convert`` path instead of failing the
+    batch; NaN becomes NULL.
+    """
+    values = [r.get(key) for r in rows]
+    try:
+        return pa.array(values, arrow_type, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        if convert is None:
+            convert = _opt_str if pa.types.is_string(arrow_type) else _opt_float
+        return pa.array([convert(v) for v in values], arrow_type)
 
 
 def _epoch_seconds(value: Any) -> float | None:
@@ -143,12 +174,17 @@ class DuckDBStore:
     schema version is checked so an old binary never misreads a newer file.
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, threads: int = 1) -> None:
         self.path: Path | None = None if path in (None, ":memory:") else Path(path)
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        # One DuckDB worker thread by default: the store's work is batched appends
+        # and point lookups, where extra threads only add hand-off cost (appends ran
+        # about 2x faster single-threaded in benchmarks/bench_store_report.py), and
+        # it leaves the other cores to the engine and the gateway.
         self._con: duckdb.DuckDBPyConnection | None = duckdb.connect(
-            str(self.path) if self.path is not None else ":memory:"
+            str(self.path) if self.path is not None else ":memory:",
+            config={"threads": max(1, int(threads))},
         )
         self._lock = threading.RLock()
         self._batch_no = 0
@@ -207,9 +243,9 @@ class DuckDBStore:
             return
         batch = pa.table(
             {
-                "id": pa.array([_opt_str(r.get("id")) for r in rows], pa.string()),
-                "ts": pa.array([_epoch_seconds(r.get("ts")) for r in rows], pa.float64()),
-                "account_id": pa.array([_opt_str(r.get("account_id")) for r in rows], pa.string()),
+                "id": _column(rows, "id", pa.string()),
+                "ts": _column(rows, "ts", pa.float64(), _epoch_seconds),
+                "account_id": _column(rows, "account_id", pa.string()),
                 "body": pa.array([_to_json(r) for r in rows], pa.string()),
             }
         )
@@ -222,18 +258,17 @@ class DuckDBStore:
         else:
             if not rows:
                 return
-            batch = pa.table(
-                {
-                    "id": [_opt_str(r.get("id")) for r in rows],
-                    "ts": [_opt_float(r.get("ts")) for r in rows],
-                    "account_id": [_opt_str(r.get("account_id")) for r in rows],
-                    "model": [_opt_str(r.get("model")) for r in rows],
-                    "family_id": [_opt_str(r.get("family_id")) for r in rows],
-                    "risk": [_opt_float(r.get("risk")) for r in rows],
-                    "signals": [_to_json(r.get("signals") or []) for r in rows],
-                },
-                schema=_SIGNAL_SCHEMA,
-            )
+            columns = [
+                _column(
+                    rows,
+                    name,
+                    _SIGNAL_SCHEMA.field(name).type,
+                    _epoch_seconds if name == "ts" else None,
+                )
+                for name in _SIGNAL_SCHEMA.names[:-1]
+            ]
+            columns.append(pa.array([_to_json(r.get("signals") or []) for r in rows], pa.string()))
+            batch = pa.Table.from_arrays(columns, schema=_SIGNAL_SCHEMA)
         self._insert_arrow("exchange_signals", batch)
 
     def save_verdicts(
@@ -247,11 +282,9 @@ class DuckDBStore:
             {
                 "scan_id": pa.array([scan_id] * n_acc, pa.string()),
                 "ts": pa.array([float(ts)] * n_acc, pa.float64()),
-                "account_id": pa.array(
-                    [_opt_str(a.get("account_id")) for a in accounts], pa.string()
-                ),
-                "risk": pa.array([_opt_float(a.get("risk")) for a in accounts], pa.float64()),
-                "verdict": pa.array([_opt_str(a.get("verdict")) for a in accounts], pa.string()),
+                "account_id": _column(accounts, "account_id", pa.string()),
+                "risk": _column(accounts, "risk", pa.float64()),
+                "verdict": _column(accounts, "verdict", pa.string()),
                 "first_flagged_ts": pa.array(
                     [_rfc3339(a.get("first_flagged_ts")) for a in accounts], pa.string()
                 ),
@@ -350,6 +383,25 @@ class DuckDBStore:
             )
         return [orjson.loads(r[0]) for r in rows]
 
+    _HISTORY_KEYS = (
+        "scan_id",
+        "ts",
+        "account_id",
+        "risk",
+        "verdict",
+        "first_flagged_ts",
+        "campaign_id",
+    )
+
+    def _history_rows(self, rows: list[tuple], with_record: bool) -> list[dict]:
+        out = []
+        for row in rows:
+            item = dict(zip(self._HISTORY_KEYS, row[:7], strict=True))
+            if with_record:
+                item["record"] = orjson.loads(row[7])
+            out.append(item)
+        return out
+
     def verdict_history(self, account_id: str) -> list[dict]:
         """One row per scan that saw the account, oldest first; ``record`` is the full record."""
         with self._lock:
@@ -363,12 +415,37 @@ class DuckDBStore:
                 )
                 .fetchall()
             )
-        keys = ("scan_id", "ts", "account_id", "risk", "verdict", "first_flagged_ts", "campaign_id")
-        out = []
-        for row in rows:
-            item = dict(zip(keys, row[:-1], strict=True))
-            item["record"] = orjson.loads(row[-1])
-            out.append(item)
+        return self._history_rows(rows, with_record=True)
+
+    def verdict_histories(
+        self, account_ids: Sequence[str], *, with_record: bool = False
+    ) -> dict[str, list[dict]]:
+        """Histories of many accounts in one query (the report's "Change" column).
+
+        One query instead of one per account: thousands of point lookups would
+        cost seconds. Full records are left out unless asked for, to stay small.
+        """
+        wanted = pa.table({"account_id": pa.array(list(dict.fromkeys(account_ids)), pa.string())})
+        out: dict[str, list[dict]] = {str(a): [] for a in wanted.column(0).to_pylist()}
+        if not out:
+            return out
+        record_col = "v.record" if with_record else "NULL"
+        with self._lock:
+            con = self._conn()
+            self._batch_no += 1
+            view = f"_dw_ids_{self._batch_no}"
+            con.register(view, wanted)
+            try:
+                rows = con.execute(
+                    "SELECT v.scan_id, v.ts, v.account_id, v.risk, v.verdict, v.first_flagged_ts, "
+                    f"v.campaign_id, {record_col} FROM verdicts v JOIN scans s USING (scan_id) "
+                    f"JOIN {view} w ON w.account_id = v.account_id "
+                    "ORDER BY v.account_id, v.ts, s.seq"
+                ).fetchall()
+            finally:
+                con.unregister(view)
+        for item in self._history_rows(rows, with_record):
+            out[item["account_id"]].append(item)
         return out
 
     def signals_for_account(self, account_id: str, limit: int | None = None) -> list[dict]:

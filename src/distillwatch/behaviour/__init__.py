@@ -1,0 +1,1 @@
+"""Per-account behaviour: online state and population percentiles."""

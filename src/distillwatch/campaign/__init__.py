@@ -1,0 +1,1 @@
+"""Links between accounts: prompt families, operator groups, campaign records."""

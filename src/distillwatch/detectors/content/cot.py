@@ -1,0 +1,165 @@
+"""Chain-of-thought elicitation and reasoning reconstruction.
+
+Reasoning traces are what a distiller wants most, and the reported campaign
+asked the model to "imagine and articulate the internal reasoning behind a
+completed response". Two signals:
+
+``content.reasoning_reconstruction`` (capability ``reasoning``)
+    The request hands over an answer and asks for the reasoning behind it.
+    0.9 when phrased as reconstruction (imagine, reconstruct, articulate,
+    reverse-engineer, infer, internal/inner reasoning, "as if"); 0.45 when it is
+    a plain "explain the reasoning that led to this answer", which a student
+    with an answer key also writes.
+
+``content.cot_demand`` (capability ``cot_elicitation``)
+    Step-by-step reasoning asked for as the product. 0.15 for the everyday
+    "let's think step by step" / "show your work" (eval teams and students say
+    it; it only adds up at account level); 0.35 for demands of complete,
+    exhaustive, never-skipped reasoning; 0.45 for a reasoning trace in a fixed
+    container (``<thinking>`` tags, "Reasoning: ... Final answer:"), +0.1 when
+    both appear. Never above 0.6: content alone cannot tell a tutor product
+    from a harvester.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from distillwatch.detectors.base import Signal, register
+from distillwatch.detectors.content.text import ContentDetector, Part, rx, signal_at
+
+__all__ = ["CotElicitationDetector"]
+
+_REASONING = (
+    r"\b(?:reasoning|thought process(?:es)?|thinking(?: process)?|chains? of thoughts?|cot|thoughts"
+    r"|rationale|(?:internal|inner) monologue|deliberations?|derivation|line of reasoning"
+    r"|reasoning (?:steps|trace|chain)|mental steps)"
+)
+_ANSWER = r"(?:answer|response|solution|output|completion|conclusion|reply|result)s?\b"
+_LINK = (
+    r"(?:behind|underlying|leading to|(?:that|which) (?:would )?(?:have )?(?:led|leads?|produced?|produces"
+    r"|resulted|results?|arrived|arrives?|gave|gives?|generated|yields?|yielded)(?: (?:in|to|at))?"
+    r"|(?:needed|required|used) to (?:arrive at|reach|get to|produce)|for)"
+)
+# "the reasoning behind the completed response", "thought process that led to this answer"
+_CORE_EN = rx(
+    _REASONING + r" … " + _LINK + r" … " + _ANSWER,
+    # "here is a completed answer ... write out the reasoning"
+    r"(?:here is|here's|below is|given|provided|with|following is|i have|you have|this is) … "
+    + r"(?:completed |finished |final |correct |reference |full |existing )?"
+    + _ANSWER
+    + r"\b.{0,300}?(?:write|produce|generate|give|provide|output|reconstruct|imagine|articulate|infer"
+    + r"|explain|show|create|recreate|derive|fill in|spell out|walk) … "
+    + _REASONING,
+)
+_STRONG_EN = rx(
+    r"\b(?:imagin\w*|reconstruct\w*|articulat\w*|recreat\w*|reverse engineer\w*|infer\w*|simulat\w*"
+    r"|back ?fill\w*|rationali[sz]\w*|work(?:ing)? backwards?|as if you|internal|inner|hidden"
+    r"|completed (?:answer|response|solution)|plausible (?:reasoning|chain|thought))"
+)
+_CORE_ZH = rx(
+    r"(?:背后|得出|得到|产生|导致|推出|支撑|形成)(?:这个|该|此|上述|以下)?(?:答案|回答|回复|解答|结论|结果)?的?"
+    r"(?:完整的?|详细的?|内部的?|内在的?)?(?:推理|思考|思维|思路|心路)",
+    r"(?:答案|回答|回复|解答|结论).{0,80}?(?:想象|重建|还原|反推|推测|倒推|重构|复原|补全|写出|给出|解释)"
+    r".{0,20}?(?:推理|思考|思维|思路|心路)",
+)
+_STRONG_ZH = ("想象", "重建", "还原", "反推", "倒推", "重构", "复原", "补全", "内部", "内在", "内心", "已完成")
+
+_DEMAND_WEAK = rx(
+    r"step by step",
+    r"show (?:your|all|the) (?:work|working|steps)",
+    r"explain (?:your|the) (?:reasoning|thinking|thought process)",
+    r"think (?:carefully|it through|aloud|out loud)",
+    r"一步一步|一步步|逐步",
+)
+_DEMAND_FULL = rx(
+    r"(?:complete|full|entire|detailed|exhaustive|every|all|explicit|transparent|verbose|thorough|each"
+    r"|whole|unabridged) … " + _REASONING,
+    r"(?:do not|don't|never|without) (?:skip\w*|omit\w*|leav\w* out|jump\w*) … steps?",
+    r"every (?:single |intermediate |reasoning )?step",
+    r"(?:完整|详细|全部|所有|每一步|每个步骤)的?(?:推理|思考|思维|思路|解题)(?:过程|步骤|链)?",
+    r"不要(?:跳过|省略)(?:任何)?(?:步骤|推理)",
+)
+_DEMAND_FORMAT = rx(
+    r"<\s*/?\s*(?:think|thinking|reasoning|thoughts?|scratchpad|cot|rationale)\s*>",
+    r"(?:wrap|put|enclose|place|write|output|format|include) (?:your |the |all )?(?:full |complete )?"
+    + r"(?:reasoning|thinking|thoughts|chain of thought|thought process) (?:in|inside|within|between|under|as)",
+    r"reasoning\W{0,3}:.{0,200}?final answer\W{0,3}:",
+    r"(?:reasoning|thought process|chain of thought) (?:is|matters) more (?:important|valuable) than",
+    r"only (?:need|want|care about) (?:your |the )?(?:reasoning|thought process|chain of thought)",
+    r"(?:推理|思考)过程(?:放在|写在|包含在)",
+)
+
+
+@register
+class CotElicitationDetector(ContentDetector):
+    """Step-by-step reasoning demanded as the product, and reasoning rebuilt from a given answer."""
+
+    name: ClassVar[str] = "cot_elicitation"
+    version: ClassVar[str] = "1"
+    signals: ClassVar[tuple[str, ...]] = ("content.reasoning_reconstruction", "content.cot_demand")
+    threshold: float = 0.5
+
+    def scan(self, part: Part) -> list[Signal]:
+        if not part.any(
+            ("reason", "thought", "think", "step", "rationale", "monologue", "deliberat", "cot"),
+            ("推理", "思考", "思维", "思路", "步", "心路"),
+        ):
+            return []
+        out: list[Signal] = []
+        rebuilt = self._reconstruction(part)
+        if rebuilt is not None:
+            out.append(rebuilt)
+        demand = self._demand(part)
+        if demand is not None:
+            out.append(demand)
+        return out
+
+    def _reconstruction(self, part: Part) -> Signal | None:
+        text = part.norm
+        if part.any(("answer", "respons", "solution", "output", "completion", "conclusion", "repl", "result")):
+            m = _CORE_EN.search(text)
+            if m is not None:
+                window = text[max(0, m.start() - 160) : m.end() + 40]
+                strong = _STRONG_EN.search(window) is not None
+                return signal_at(
+                    "content.reasoning_reconstruction",
+                    0.9 if strong else 0.45,
+                    "reasoning reconstructed for a given answer" if strong else "reasoning behind an answer requested",
+                    part,
+                    m.start(),
+                    m.end(),
+                    "reasoning",
+                )
+        if part.cjk:
+            m = _CORE_ZH.search(text)
+            if m is not None:
+                window = text[max(0, m.start() - 60) : m.end() + 20]
+                strong = any(w in window for w in _STRONG_ZH)
+                return signal_at(
+                    "content.reasoning_reconstruction",
+                    0.9 if strong else 0.45,
+                    "reasoning reconstructed for a given answer" if strong else "reasoning behind an answer requested",
+                    part,
+                    m.start(),
+                    m.end(),
+                    "reasoning",
+                )
+        return None
+
+    def _demand(self, part: Part) -> Signal | None:
+        text = part.norm
+        full = _DEMAND_FULL.search(text)
+        fmt = _DEMAND_FORMAT.search(text)
+        if full is not None and fmt is not None:
+            score, m, what = 0.55, fmt, "full reasoning trace demanded in a fixed format"
+        elif fmt is not None:
+            score, m, what = 0.45, fmt, "reasoning trace demanded in a fixed format"
+        elif full is not None:
+            score, m, what = 0.35, full, "complete step-by-step reasoning demanded"
+        else:
+            weak = _DEMAND_WEAK.search(text)
+            if weak is None:
+                return None
+            score, m, what = 0.15, weak, "step-by-step reasoning requested"
+        return signal_at("content.cot_demand", score, what, part, m.start(), m.end(), "cot_elicitation")

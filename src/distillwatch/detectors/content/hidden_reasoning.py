@@ -1,0 +1,105 @@
+"""Extraction of the model's hidden reasoning.
+
+Reasoning models keep their thinking out of the visible answer; a distiller
+asks for it anyway by having the model repeat, translate, encode, summarize or
+continue it. Signal ``content.hidden_reasoning_extraction`` (capability
+``reasoning_extraction``):
+
+* 0.9: a verb of reproduction aimed at the model's *own* thinking with a
+  marker that it is the hidden part (internal, hidden, raw, private,
+  scratchpad, thinking block, ``<think>``, verbatim, word for word).
+* 0.7: a reproducing or transforming verb (repeat, print, translate, encode,
+  base64, continue, ...) aimed at "your thinking/reasoning" without such a
+  marker.
+* 0.3: a soft ask ("can you show/summarize your reasoning?"), which ordinary
+  users make after an answer.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from distillwatch.detectors.base import Signal, register
+from distillwatch.detectors.content.text import ContentDetector, Part, negated, rx, signal_at
+
+__all__ = ["HiddenReasoningDetector"]
+
+_THOUGHT = (
+    r"(?:thinking|thoughts?|reasoning|chains? of thoughts?|cot|thought process|scratch ?pad"
+    r"|(?:internal|inner) monologue|deliberations?|reflections?)"
+)
+_STRONG_VERB = (
+    r"repeat|restate|recite|reproduce|dump|reveal|disclose|leak|expose|copy|paste"
+    r"|transcribe|translate|encode|encrypt|base ?64|rot ?13|hex|continue|resume|extract"
+)
+_SOFT_VERB = (
+    r"show|share|summari[sz]e|paraphrase|tell me|give me|write (?:down|out)|display|list|explain"
+    r"|describe|walk me through|what (?:was|were|is|are)|provide|print|output|return|echo|quote"
+)
+_HIDDEN_MARK = (
+    r"internal|hidden|private|raw|secret|inner|unfiltered|unedited|unredacted|original|scratch ?pad"
+    r"|verbatim|word for word|exactly|thinking (?:block|tokens?|section|trace)|reasoning (?:block|tokens?|trace|section)"
+    r"|<\s*/?\s*think|before (?:you |your )?(?:answer|respond|repl|final)"
+)
+_TARGET = rx(
+    r"(?P<verb>\b(?:" + _STRONG_VERB + r"|" + _SOFT_VERB + r")\w*) … "
+    r"(?P<det>your|its|the model's|the assistant's|the) (?:\w+ ){0,3}?" + _THOUGHT,
+    r"(?P<verb2>\b(?:" + _STRONG_VERB + r"|" + _SOFT_VERB + r")\w*) … "
+    r"(?:<\s*/?\s*think\w*\s*>|thinking (?:block|tokens?|section)|reasoning (?:block|tokens?|trace))",
+)
+_STRONG_RE = rx(r"\b(?:" + _STRONG_VERB + r")")
+_HIDDEN_RE = rx(_HIDDEN_MARK)
+_TARGET_ZH = rx(
+    r"(?P<verb>重复|复述|逐字|原样|原封不动|照搬|翻译|编码|加密|转换|总结|概括|继续|接着|输出|打印|展示|显示|透露|公开"
+    r"|泄露|告诉我|写出|给出|说出|复制|粘贴).{0,12}?你(?:的|刚才|之前|刚刚|内部|隐藏|内心|原始)"
+    r".{0,8}?(?:思考|推理|思维链|思维|思路|想法|草稿)",
+)
+_STRONG_ZH = ("重复", "复述", "逐字", "原样", "原封不动", "照搬", "翻译", "编码", "加密", "继续", "接着", "输出", "打印", "泄露", "复制")
+_HIDDEN_ZH = ("内部", "隐藏", "内心", "原始", "私有", "逐字", "原样", "原封不动", "草稿", "真实")
+
+
+@register
+class HiddenReasoningDetector(ContentDetector):
+    """Requests to repeat, translate, encode, summarize or continue the model's own thinking."""
+
+    name: ClassVar[str] = "hidden_reasoning"
+    version: ClassVar[str] = "1"
+    signals: ClassVar[tuple[str, ...]] = ("content.hidden_reasoning_extraction",)
+    threshold: float = 0.5
+
+    def scan(self, part: Part) -> list[Signal]:
+        if not part.any(
+            ("think", "thought", "reason", "scratch", "monologue", "cot", "deliberat", "reflection"),
+            ("思考", "推理", "思维", "思路", "想法", "草稿"),
+        ):
+            return []
+        text = part.norm
+        m = _TARGET.search(text) if part.any(("your", "its", "the")) else None
+        if m is not None and negated(text, m.start()):
+            m = None
+        if m is not None:
+            verb = m.group("verb") or m.group("verb2")
+            det = m.group("det")
+            own = det is None or det == "your" or "'" in det
+            window = text[max(0, m.start() - 60) : m.end() + 60]
+            if _HIDDEN_RE.search(window) is not None:
+                score, what = 0.9, "hidden reasoning asked to be reproduced"
+            elif not own:
+                score, what = 0.25, "reasoning asked to be reproduced"
+            elif _STRONG_RE.match(verb) is not None:
+                score, what = 0.7, "model's own reasoning asked to be reproduced"
+            else:
+                score, what = 0.3, "model's reasoning asked to be shown"
+            return [signal_at(self.signals[0], score, what, part, m.start(), m.end(), "reasoning_extraction")]
+        if part.cjk:
+            m = _TARGET_ZH.search(text)
+            if m is not None and not negated(text, m.start()):
+                span = text[max(0, m.start() - 20) : m.end() + 10]
+                if any(w in span for w in _HIDDEN_ZH):
+                    score, what = 0.9, "hidden reasoning asked to be reproduced"
+                elif any(w in m.group("verb") for w in _STRONG_ZH):
+                    score, what = 0.7, "model's own reasoning asked to be reproduced"
+                else:
+                    score, what = 0.3, "model's reasoning asked to be shown"
+                return [signal_at(self.signals[0], score, what, part, m.start(), m.end(), "reasoning_extraction")]
+        return []

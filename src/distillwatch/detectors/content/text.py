@@ -1,0 +1,289 @@
+"""One shared normalization pass per exchange, for every content detector.
+
+Why this module exists: attackers dodge keyword rules cheaply (upper case,
+full-width or Cyrillic look-alike letters, zero-width characters, markdown
+emphasis, JSON escaping), and eleven detectors each normalizing the same text
+would blow the speed budget. So the text is folded once:
+
+* NFKC (full-width and mathematical letters become plain ones), lower case,
+  a small fold of Cyrillic/Greek look-alikes to Latin, zero-width characters
+  dropped, JSON string escapes (``\\n``, ``\\"``, ``\\u00e9``) decoded.
+* Pure-ASCII text without backslashes only gets ``str.lower`` and keeps its
+  length, so a match offset quotes the original text exactly.
+
+Only what an exchange newly asks is looked at: the system prompt and the last
+user message. A system prompt is normalized once and kept in a small LRU (SaaS
+and attack traffic reuse a few system prompts across thousands of requests);
+detectors memoize what they found in a system prompt on its :class:`Part`.
+
+Patterns are written with a tiny notation compiled by :func:`rx`: a space
+means "one or more non-word characters" (so markdown, JSON quotes and
+punctuation between words do not matter), `` ?`` means "optionally such
+characters" and `` … `` means "up to four filler words". Keyword checks (:meth:`Part.has`) run before any regular expression
+because ``in`` is an order of magnitude cheaper than a regex scan.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from distillwatch.detectors.base import Signal
+from distillwatch.record import Exchange
+
+__all__ = [
+    "Part",
+    "View",
+    "fold",
+    "normalized",
+    "system_part",
+    "rx",
+    "quote",
+    "strongest",
+    "ContentDetector",
+    "signal_at",
+    "negated",
+    "QUOTE_CHARS",
+    "SYSTEM_CACHE_SIZE",
+]
+
+QUOTE_CHARS = 80
+SYSTEM_CACHE_SIZE = 1024
+
+# Look-alikes that survive NFKC: lower-case Cyrillic and Greek letters that an
+# English reader cannot tell from Latin ones. Upper case is lowered first.
+_CONFUSABLES = {
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
+    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i",
+    "ј": "j", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ү": "y", "ɡ": "g", "ɩ": "i",
+    "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
+    "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ω": "w",
+}  # fmt: skip
+_ZERO_WIDTH = "\u00ad\u034f\u061c\u115f\u1160\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
+_FOLD_TABLE: dict[int, str | None] = {ord(k): v for k, v in _CONFUSABLES.items()}
+_FOLD_TABLE.update({ord(c): None for c in _ZERO_WIDTH})
+# One charset scan decides whether the (slow) dict translate is needed at all.
+_NEEDS_FOLD = re.compile("[" + re.escape("".join(_CONFUSABLES) + _ZERO_WIDTH) + "]")
+_CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|[ntr\"/\\])")
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1)
+    if code is None:
+        return " " if match.group(0)[1] in "ntr" else match.group(0)[1]
+    return chr(int(code, 16))
+
+
+def fold(text: str) -> str:
+    """Normalize ``text`` for matching (see the module docstring)."""
+    if not text.isascii():
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        text = text.lower()
+        if _NEEDS_FOLD.search(text):
+            text = text.translate(_FOLD_TABLE)
+    else:
+        text = text.lower()
+    if "\\" in text:
+        text = _ESCAPE.sub(_unescape, text)
+    return text
+
+
+@dataclass(slots=True, eq=False)
+class Part:
+    """One piece of request text (system prompt or last user message), folded.
+
+    ``aligned`` says the folded text has the original's offsets, so a quote can
+    be cut from the original; otherwise the folded text is quoted.
+    """
+
+    where: str
+    raw: str
+    norm: str
+    aligned: bool
+    cjk: bool
+    memo: dict[str, Any] = field(default_factory=dict)
+    _seen: dict[str, bool] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, where: str, raw: str) -> Part:
+        norm = fold(raw)
+        ascii_only = norm.isascii()
+        return cls(
+            where=where,
+            raw=raw,
+            norm=norm,
+            aligned=len(norm) == len(raw),
+            cjk=not ascii_only and _CJK.search(norm) is not None,
+        )
+
+    def has(self, needle: str) -> bool:
+        """Whether the folded text contains ``needle`` (cached per part)."""
+        found = self._seen.get(needle)
+        if found is None:
+            found = self._seen[needle] = needle in self.norm
+        return found
+
+    def any(self, english: Iterable[str], chinese: Iterable[str] = ()) -> bool:
+        """Cheap prefilter: any English keyword, or any Chinese one when CJK is present."""
+        if not self.norm:
+            return False
+        for needle in english:
+            if self.has(needle):
+                return True
+        if self.cjk:
+            for needle in chinese:
+                if self.has(needle):
+                    return True
+        return False
+
+    def quote(self, start: int, end: int) -> str:
+        """The matched span as the analyst will find it in the log, shortened."""
+        source = self.raw if self.aligned else self.norm
+        return quote(source[start:end])
+
+    def cached(self, key: str, compute: Callable[[], list[Signal]]) -> list[Signal]:
+        """Memoize a detector's findings on this part (pays off for system prompts)."""
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = compute()
+        return found
+
+
+def quote(span: str, limit: int = QUOTE_CHARS) -> str:
+    """Collapse whitespace and cut ``span`` to ``limit`` characters."""
+    span = " ".join(span.split())
+    if len(span) > limit:
+        span = span[: limit - 1].rstrip() + "…"
+    return span
+
+
+_EMPTY_SYSTEM = Part.of("system prompt", "")
+_system_cache: OrderedDict[str, Part] = OrderedDict()
+
+
+def system_part(text: str) -> Part:
+    """The folded system prompt, from a bounded LRU keyed by the prompt text."""
+    if not text:
+        return _EMPTY_SYSTEM
+    part = _system_cache.get(text)
+    if part is not None:
+        _system_cache.move_to_end(text)
+        return part
+    part = Part.of("system prompt", text)
+    _system_cache[text] = part
+    if len(_system_cache) > SYSTEM_CACHE_SIZE:
+        _system_cache.popitem(last=False)
+    return part
+
+
+@dataclass(slots=True, eq=False)
+class View:
+    """What one exchange newly asks, folded once and shared by all detectors."""
+
+    system: Part
+    user: Part
+
+
+_last: tuple[Exchange, View] | None = None
+
+
+def normalized(exchange: Exchange) -> View:
+    """The shared :class:`View` of ``exchange``; recomputed only for a new exchange.
+
+    The cache holds the last exchange object itself, so identity cannot be
+    reused by a different object while it is cached.
+    """
+    global _last
+    last = _last
+    if last is not None and last[0] is exchange:
+        return last[1]
+    view = View(system_part(exchange.system), Part.of("user message", exchange.last_user_text))
+    _last = (exchange, view)
+    return view
+
+
+_SEP = r"[\W_]+"
+_GAP = r"(?:[\W_]+\w+){0,4}?[\W_]+"
+
+
+def rx(*alternatives: str) -> re.Pattern[str]:
+    """Compile alternatives written in the notation of the module docstring."""
+    source = "|".join(f"(?:{a})" for a in alternatives)
+    source = source.replace(" … ", _GAP).replace(" ?", r"[\W_]*").replace(" ", _SEP)
+    return re.compile(source, re.DOTALL)
+
+
+_NEGATION = re.compile(r"\b(?:not|never|no|don't|dont|do not|avoid\w*|without|refus\w*|nor|must not|cannot)\b|不要|不得|禁止|切勿|别")
+
+
+def negated(text: str, start: int, reach: int = 30) -> bool:
+    """Whether the words just before ``start`` negate what follows ("never reveal ...")."""
+    return _NEGATION.search(text, max(0, start - reach), start) is not None
+
+
+def strongest(signals: Iterable[Signal]) -> list[Signal]:
+    """Keep the highest-scoring signal of each name (system and user may both match)."""
+    best: dict[str, Signal] = {}
+    for sig in signals:
+        cur = best.get(sig.name)
+        if cur is None or sig.score > cur.score:
+            best[sig.name] = sig
+    return list(best.values())
+
+
+def signal_at(
+    name: str,
+    score: float,
+    what: str,
+    part: Part,
+    start: int,
+    end: int,
+    capability: str | None,
+) -> Signal:
+    """A signal whose detail says what was seen, where, and quotes the span."""
+    return Signal(
+        name=name,
+        score=round(min(max(score, 0.0), 1.0), 3),
+        detail=f'{what} in {part.where}: "{part.quote(start, end)}"',
+        capability=capability,
+    )
+
+
+class ContentDetector:
+    """Shared plumbing: scan system prompt (memoized) and last user message.
+
+    ``threshold`` is the score from which the evaluation counts an exchange as
+    showing the technique; signals below it are still emitted as weak evidence
+    for the account and campaign layers, which decide.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+    signals: ClassVar[tuple[str, ...]] = ()
+    threshold: float = 0.5
+    scan_system: ClassVar[bool] = True  # False where system text is naturally benign
+
+    def __init__(self, threshold: float | None = None) -> None:
+        if threshold is not None:
+            self.threshold = float(threshold)
+        self._memo_key = f"{self.name}/{self.version}"
+
+    def scan(self, part: Part) -> list[Signal]:
+        """Signals found in one part; subclasses implement the technique."""
+        raise NotImplementedError
+
+    def detect(self, exchange: Exchange) -> list[Signal]:
+        view = normalized(exchange)
+        found = self.scan(view.user) if view.user.norm else []
+        if self.scan_system and view.system.norm:
+            from_system = view.system.cached(self._memo_key, lambda: self.scan(view.system))
+            if from_system:
+                found = strongest([*found, *from_system]) if found else list(from_system)
+        return found

@@ -1,0 +1,119 @@
+"""Tool-use and agentic harvesting.
+
+Two campaigns went after tool use, agentic coding, orchestration and
+computer-use agents. Declaring tools, looping over tool results and running a
+planner are what every agent product does, so those facts alone stay low; the
+score rises when the request asks the model to *manufacture* agent data.
+Signals:
+
+``content.synthetic_tool_task`` (``tool_use``)
+    0.75: generate user tasks/queries that exercise the (declared) tools, or
+    write out complete tool-call trajectories / simulated tool results.
+``content.agent_trajectory`` (``agentic``)
+    0.25: the request carries a multi-step trajectory (>= 4 tool results).
+``content.orchestration_prompt`` (``agentic``)
+    0.35: a planner/orchestrator prompt that decomposes a goal into subtasks and
+    delegates them to sub-agents or tools.
+``content.computer_use_step`` (``computer_use``)
+    0.3: screenshot-driven click/type steps or computer-control tools; 0.5
+    when each action must come with its reasoning written out.
+``content.tool_catalog`` (``tool_use``)
+    0.2: an unusually large tool catalogue (>= 16 declared tools), typical of
+    function-calling sweeps.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from distillwatch.detectors.base import Signal, register
+from distillwatch.detectors.content.text import ContentDetector, Part, rx, signal_at, strongest
+from distillwatch.record import Exchange
+
+__all__ = ["ToolHarvestDetector"]
+
+TRAJECTORY_TOOL_RESULTS = 4
+LARGE_CATALOG = 16
+
+_SYNTH_TASK = rx(
+    r"\b(?:generate|create|write|produce|come up with|synthesi[sz]e|invent|design|craft|make up|brainstorm)\w* … "
+    r"(?:\w+ ){0,3}?(?:user )?(?:quer(?:y|ies)|requests?|tasks?|questions?|prompts?|scenarios?|examples?|instructions?|conversations?|dialogues?)"
+    r" … (?:that|which|to)? ?(?:\w+ )?(?:use|uses|using|call|calls|calling|invok\w+|exercis\w+|requir\w+|involv\w+|need\w*|for|with|trigger\w*)"
+    r" … (?:tools?|functions?|apis?|tool calls?|function calls?)\b",
+    r"\b(?:full|complete|entire|whole|realistic|multi ?step|end to end) (?:\w+ )?(?:trajector(?:y|ies)|sequences? of (?:tool|function|api) calls)",
+    r"\b(?:tool|function|api) ?call (?:trajector(?:y|ies)|traces?|transcripts?)\b",
+    r"\bsimulat\w* (?:the |realistic |plausible )?(?:tool|function|api) (?:responses?|outputs?|results?|returns?)",
+    r"(?:生成|编写|设计|构造|创建).{0,12}?(?:调用|使用).{0,6}?(?:工具|函数|接口|api).{0,10}?(?:任务|问题|查询|请求|样例|示例)",
+    r"(?:完整|多步|端到端)的?(?:工具|函数)调用(?:轨迹|序列|过程)",
+)
+_ORCHESTRATE = rx(
+    r"\byou are (?:an? |the )?(?:\w+ ){0,2}?(?:orchestrat\w*|planner|planning agent|coordinator|supervisor agent|manager agent|lead agent)\b",
+    r"\b(?:decompos\w*|break\w* down|split\w*) … (?:task|goal|problem|request|objective)s? … (?:into )?(?:sub ?tasks|sub ?goals|steps|subproblems)"
+    r".{0,300}?\b(?:delegat\w*|assign\w*|dispatch\w*|route\w*|hand\w* off) … (?:sub ?agents?|workers?|agents?|specialists?|tools?)\b",
+    r"(?:你是|作为).{0,8}?(?:编排|调度|规划)(?:智能体|代理|agent)",
+    r"(?:拆解|分解).{0,10}?子任务.{0,60}?(?:分配|委派|派发).{0,8}?(?:子智能体|智能体|代理|工具)",
+)
+_COMPUTER_USE = rx(
+    r"\bscreenshot\w*\b.{0,300}?\b(?:click\w*|mouse|cursor|coordinates?|keyboard|scroll\w*|type the|double ?click)\b",
+    r"\b(?:click\w*|mouse|cursor|coordinates?|scroll\w*) … .{0,300}?\bscreenshot\w*\b",
+    r"截图.{0,100}?(?:点击|鼠标|坐标|键盘|滚动)",
+)
+_EXPLAIN_EACH = rx(
+    r"\b(?:explain|describe|write|output|state|give|provide|include)\w* … (?:reasoning|thoughts?|thinking|rationale|why)"
+    r" … (?:for|before|behind|of) (?:each|every) (?:action|step|click|move)",
+    r"每(?:一步|个动作|次操作).{0,10}?(?:推理|思考|理由|原因)",
+)
+_COMPUTER_TOOLS = ("computer", "screenshot", "mouse", "click", "keyboard", "browser_action", "desktop")
+
+
+@register
+class ToolHarvestDetector(ContentDetector):
+    """Synthetic tool tasks, agent trajectories, orchestration and computer-use steps."""
+
+    name: ClassVar[str] = "tool_harvest"
+    version: ClassVar[str] = "1"
+    signals: ClassVar[tuple[str, ...]] = (
+        "content.synthetic_tool_task",
+        "content.agent_trajectory",
+        "content.orchestration_prompt",
+        "content.computer_use_step",
+        "content.tool_catalog",
+    )
+    threshold: float = 0.5
+
+    def detect(self, exchange: Exchange) -> list[Signal]:
+        found = super().detect(exchange)
+        extra: list[Signal] = []
+        results = exchange.tool_results
+        if results >= TRAJECTORY_TOOL_RESULTS:
+            extra.append(
+                Signal("content.agent_trajectory", 0.25, f"multi-step trajectory carrying {results} tool results", "agentic")
+            )
+        names = exchange.tool_names
+        if len(names) >= LARGE_CATALOG:
+            extra.append(Signal("content.tool_catalog", 0.2, f"{len(names)} tools declared (e.g. {', '.join(names[:3])})", "tool_use"))
+        if names and not any(s.name == "content.computer_use_step" for s in found):
+            computer = [n for n in names if any(k in n.lower() for k in _COMPUTER_TOOLS)]
+            if computer:
+                extra.append(Signal("content.computer_use_step", 0.3, f"computer-control tools declared: {', '.join(computer[:3])}", "computer_use"))
+        return strongest([*found, *extra]) if extra else found
+
+    def scan(self, part: Part) -> list[Signal]:
+        out: list[Signal] = []
+        if part.any(("tool", "function", "api", "trajector"), ("工具", "函数", "接口", "api")):
+            m = _SYNTH_TASK.search(part.norm)
+            if m is not None:
+                out.append(signal_at(self.signals[0], 0.75, "synthetic tool-use data requested", part, m.start(), m.end(), "tool_use"))
+        if part.any(("orchestrat", "planner", "coordinator", "supervisor", "manager agent", "lead agent", "delegat", "sub-agent", "subagent", "sub agent"), ("编排", "调度", "规划", "子任务")):
+            m = _ORCHESTRATE.search(part.norm)
+            if m is not None:
+                out.append(signal_at(self.signals[2], 0.35, "planning/orchestration prompt", part, m.start(), m.end(), "agentic"))
+        if part.any(("screenshot",), ("截图",)):
+            m = _COMPUTER_USE.search(part.norm)
+            if m is not None:
+                explain = _EXPLAIN_EACH.search(part.norm)
+                score = 0.5 if explain is not None else 0.3
+                anchor = explain or m
+                what = "computer-use steps with reasoning for each action" if explain is not None else "computer-use step"
+                out.append(signal_at(self.signals[3], score, what, part, anchor.start(), anchor.end(), "computer_use"))
+        return out

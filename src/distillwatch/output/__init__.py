@@ -1,0 +1,1 @@
+"""Human-readable outputs of a scan (the HTML report)."""
