@@ -38,8 +38,11 @@ def _scan(path: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         summary = run_scan([Path(path)], Path(tmp) / "out", resume=False)
-        return {"n": summary.read, "seconds": time.perf_counter() - t0,
-                "accounts": summary.accounts}
+        return {
+            "n": summary.read,
+            "seconds": time.perf_counter() - t0,
+            "accounts": summary.accounts,
+        }
 
 
 def _child(phase: str, path: str) -> None:
@@ -51,13 +54,19 @@ def _child(phase: str, path: str) -> None:
 
 
 def _run_phase(phase: str, path: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", phase, path], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", phase, path],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("path")
     ap.add_argument("--child", choices=["parse", "scan"])
     args = ap.parse_args()
@@ -69,9 +78,15 @@ def main() -> None:
     p_rate = parse["n"] / parse["seconds"]
     s_rate = scan["n"] / scan["seconds"]
     print(f"exchanges:            {scan['n']:,} ({scan['accounts']:,} accounts)")
-    print(f"orjson parse only:    {p_rate:,.0f} exchanges/s  (peak RSS {parse['peak_rss_mb']:.0f} MB)")
-    print(f"distillwatch scan:    {s_rate:,.0f} exchanges/s  (peak RSS {scan['peak_rss_mb']:.0f} MB)")
-    print(f"scan / parse time:    {parse['n'] / p_rate and (scan['seconds'] / parse['seconds']):.2f}x")
+    print(
+        f"orjson parse only:    {p_rate:,.0f} exchanges/s  (peak RSS {parse['peak_rss_mb']:.0f} MB)"
+    )
+    print(
+        f"distillwatch scan:    {s_rate:,.0f} exchanges/s  (peak RSS {scan['peak_rss_mb']:.0f} MB)"
+    )
+    print(
+        f"scan / parse time:    {parse['n'] / p_rate and (scan['seconds'] / parse['seconds']):.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -42,7 +42,9 @@ REASONING_ON = {
 
 def make_config(**overrides: Any) -> GatewayConfig:
     accounts = [
-        AccountEntry(key_sha256=hash_key(GOOD_KEY), account_id="acct_1", org_id="org_1", tier="startup"),
+        AccountEntry(
+            key_sha256=hash_key(GOOD_KEY), account_id="acct_1", org_id="org_1", tier="startup"
+        ),
         AccountEntry(key_sha256=hash_key(SECOND_KEY), account_id="acct_2"),
     ]
     settings: dict[str, Any] = {"accounts": accounts, "admin_token": "admin-secret"}
@@ -109,11 +111,21 @@ class FakeEngine:
         self.assessed.append(ex)
         campaign_id, campaign_risk = self.campaign or (None, 0.0)
         family_id, flagged = self.family or (None, False)
-        return Assessment([Signal("test.signal", 0.1, "x")], 0.1, self._verdict(ex.account_id), family_id, flagged, campaign_id, campaign_risk)
+        return Assessment(
+            [Signal("test.signal", 0.1, "x")],
+            0.1,
+            self._verdict(ex.account_id),
+            family_id,
+            flagged,
+            campaign_id,
+            campaign_risk,
+        )
 
     def observe(self, ex: Any) -> AccountVerdict:
         self.observed.append(ex)
-        return self._verdict(ex.account_id) or AccountVerdict(ex.account_id, 0.0, "benign", None, None, [], [], 1)
+        return self._verdict(ex.account_id) or AccountVerdict(
+            ex.account_id, 0.0, "benign", None, None, [], [], 1
+        )
 
     def account_verdicts(self) -> list[AccountVerdict]:
         return [v for a in self.verdicts if (v := self._verdict(a)) is not None]
@@ -153,5 +165,7 @@ async def running_gateway(
     )
     async with app.router.lifespan_context(app):
         client_transport = httpx.ASGITransport(app, client=client_address)
-        async with httpx.AsyncClient(transport=client_transport, base_url="http://gateway") as client:
+        async with httpx.AsyncClient(
+            transport=client_transport, base_url="http://gateway"
+        ) as client:
             yield app, client

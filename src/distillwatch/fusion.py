@@ -87,13 +87,14 @@ def _content_score(st: AccountState, explain: bool) -> tuple[float, list[Signal]
         return 0.0, []
     mean = st.extraction_mean
     hits = st.extraction_hits
-    caps = st.extraction_capabilities()
+    n_caps = st.extraction_technique_count()
     confidence = _clamp(hits / 5)
-    breadth = _clamp((len(caps) - 1) / 2)  # 2+ distinct techniques is characteristic
+    breadth = _clamp((n_caps - 1) / 2)  # 2+ distinct techniques is characteristic
     c = _clamp(mean / 0.6) * confidence
     c = _clamp(c + 0.25 * breadth * confidence)
     ev: list[Signal] = []
     if hits and explain:
+        caps = st.extraction_capabilities()
         ev.append(
             Signal(
                 "content.extraction",

@@ -272,6 +272,9 @@ class AccountState:
         _, count = self.families.top()
         return count / self.n if self.n else 0.0
 
+    def extraction_technique_count(self, min_count: int = 3) -> int:
+        return sum(1 for c, k in self.capabilities.items() if k >= min_count and c in EXTRACTION_CAPABILITIES)
+
     def extraction_capabilities(self, min_count: int = 3) -> list[str]:
         return sorted(
             (

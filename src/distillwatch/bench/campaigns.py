@@ -289,7 +289,7 @@ class AgenticMulti(_Campaign):
             tier=rng.choice(("free", "standard", "startup", "edu", "enterprise")), api=api,
             net=Network(ips=[ip], asn=asn, user_agent=ua, tls=tls, access_path=path),
             payment=w.oid("pf", self.group, i if i % 7 else "shared"), email=rng.choice(_FREEMAIL + ("devmail.example",)),
-            verified=rng.random() < 0.3, weights=kind_weights, tasks=rng.uniform(5, 11), hours=rng.uniform(10, 20),
+            verified=rng.random() < 0.3, weights=kind_weights, tasks=rng.uniform(4, 8), hours=rng.uniform(10, 20),
             offset=rng.uniform(0, 8))
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
@@ -337,7 +337,7 @@ class ToolOrchestration(_Campaign):
                         access_path=rng.choice(("direct", "direct", "cloud:aws"))),
             payment=w.oid("pf", self.group, i % 5), email=w.oid("d", self.group, i % 4, n=8)[2:] + ".example",
             verified=rng.random() < 0.5, curve=op.randrange(len(curves)), phase=rng.randrange(144),
-            daily=rng.uniform(30, 50), pivot=op.uniform(2, 20) * 3600)
+            daily=rng.uniform(20, 35), pivot=op.uniform(2, 20) * 3600)
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         rng = w.rng(self.group, i, day)
@@ -381,7 +381,7 @@ class HydraReseller(_Campaign):
             api=api, net=Network(ips=[hosting_ip(rng, 14)[0]], asn=hosting_ip(rng, 14)[1], user_agent=ua, tls=tls),
             payment=w.oid("pf", self.group, i // 3),
             email=rng.choice(_FREEMAIL), verified=rng.random() < 0.2, n_keys=rng.randint(1, 3),
-            curve=rng.randrange(len(curves)), daily=rng.uniform(14, 30), attack_share=rng.uniform(0.25, 0.6))
+            curve=rng.randrange(len(curves)), daily=rng.uniform(10, 20), attack_share=rng.uniform(0.25, 0.6))
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         rng = w.rng(self.group, i, day)

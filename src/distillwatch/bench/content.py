@@ -31,7 +31,8 @@ __all__ = [
     "code_file",
 ]
 
-_WORDS = re.compile(r"[A-Z][a-z]{2,}|\d+(?:\.\d+)?")
+_WORDS = re.compile(r"[A-Z][A-Za-z]{2,}")
+_NUMBERS = re.compile(r"\b\d+(?:\.\d+)?\b")
 
 
 def pick(source: TextSource, pool: str, rng: random.Random) -> TextItem:
@@ -63,7 +64,7 @@ def chat_history(item: TextItem, k: int) -> tuple[str, list[Msg], str]:
     return system, msgs, reply
 
 
-def answer_text(source: TextSource, rng: random.Random, max_chars: int = 1800) -> str:
+def answer_text(source: TextSource, rng: random.Random, max_chars: int = 1200) -> str:
     text = pick(source, "answer", rng).first("assistant")
     return text[:max_chars]
 
@@ -83,18 +84,20 @@ def tool_specs(item: TextItem) -> list[dict[str, Any]]:
     return out
 
 
-def _value(rng: random.Random, schema: dict[str, Any], words: list[str]) -> Any:
+def _value(rng: random.Random, schema: dict[str, Any], words: list[str], numbers: list[str]) -> Any:
     if "enum" in schema and schema["enum"]:
         return rng.choice(schema["enum"])
     kind = schema.get("type", "string")
     if kind == "integer":
-        return int(words[0]) if words and words[0].isdigit() else rng.randint(1, 100)
+        ints = [n for n in numbers if n.isdigit()]
+        return int(rng.choice(ints)) if ints else rng.randint(1, 100)
     if kind == "number":
-        return round(rng.uniform(1, 500), 2)
+        return float(rng.choice(numbers)) if numbers else round(rng.uniform(1, 500), 2)
     if kind == "boolean":
         return rng.random() < 0.5
     if kind == "array":
-        return [_value(rng, schema.get("items") or {"type": "string"}, words) for _ in range(rng.randint(1, 3))]
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {"type": "string"}
+        return [_value(rng, items, words, numbers) for _ in range(rng.randint(1, 3))]
     if kind == "object":
         return {}
     return rng.choice(words) if words else "example"
@@ -106,12 +109,13 @@ def make_tool_calls(rng: random.Random, specs: list[dict[str, Any]], query: str,
     if not specs:
         return []
     words = _WORDS.findall(query) or ["default"]
+    numbers = _NUMBERS.findall(query)
     calls = []
     for j in range(parallel):
         spec = specs[(j + rng.randrange(len(specs))) % len(specs)]
         props = (spec["parameters"] or {}).get("properties") or {}
         required = set((spec["parameters"] or {}).get("required") or [])
-        args = {name: _value(rng, sch if isinstance(sch, dict) else {}, words)
+        args = {name: _value(rng, sch if isinstance(sch, dict) else {}, words, numbers)
                 for name, sch in props.items() if name in required or rng.random() < 0.4}
         calls.append(ToolCall(id=f"{call_prefix}{j}", name=spec["name"], arguments=args))
     return calls

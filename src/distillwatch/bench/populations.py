@@ -203,7 +203,7 @@ class ChatUsers(Population):
     def account(self, w: World, i: int) -> Account:
         acct = self._person(w, i, tiers=("free", "free", "standard"), browser_share=0.5)
         rng = w.rng(self.group, "habits", i)
-        acct.extra.update(active=rng.uniform(0.1, 0.7), sessions=rng.uniform(0.6, 2.2),
+        acct.extra.update(active=rng.uniform(0.1, 0.7), sessions=rng.uniform(0.5, 1.8),
                           redteam=rng.random() < 0.15)
         return acct
 
@@ -316,7 +316,7 @@ class Developers(Population):
             acct.net.ips, acct.net.asn = [ip], asn
         acct.net.access_path = rng.choices(("direct", "cloud:aws", "cloud:gcp", "cloud:azure", "reseller:routerhub"),
                                            weights=(80, 5, 5, 4, 6))[0]
-        acct.extra.update(active=rng.uniform(0.3, 0.9), sessions=rng.uniform(1, 3), reasoner=rng.random() < 0.25,
+        acct.extra.update(active=rng.uniform(0.3, 0.8), sessions=rng.uniform(0.8, 2.5), reasoner=rng.random() < 0.25,
                           adopt_after=rng.uniform(600, 20 * 3600) if rng.random() < 0.35 else acct.extra["adopt_after"])
         return acct
 
@@ -444,7 +444,7 @@ class SaasTemplate(_OrgPopulation):
         rng = w.rng(self.group, "org", acct.extra["org"], "app")
         curves = w.source.rate_curves()
         acct.extra.update(template=rng.randrange(len(_SAAS_TEMPLATES)), curve=rng.randrange(len(curves)),
-                          daily=rng.uniform(80, 260) * (1.0 if acct.extra["slot"] == 0 else 0.35),
+                          daily=rng.uniform(50, 170) * (1.0 if acct.extra["slot"] == 0 else 0.35),
                           lang=rng.choice(_LANGS), temperature=rng.choice((0.0, 0.2, 0.3)),
                           model=rng.choice((MODEL_FLAGSHIP, MODEL_MINI)))
         return acct
@@ -487,7 +487,7 @@ class EvalTeams(_OrgPopulation):
                           baseline_day=rng.randrange(0, 5), baseline_hour=rng.uniform(9, 16),
                           release_delay=rng.uniform(0.5, 20) * 3600,
                           bench_pool="math" if acct.extra["slot"] == 0 else "prompt",
-                          run_size=rng.randint(250, 900))
+                          run_size=rng.randint(150, 500))
         return acct
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
@@ -538,7 +538,7 @@ class JudgePipelines(_OrgPopulation):
         rng = w.rng(self.group, "org", acct.extra["org"], "judge")
         curves = w.source.rate_curves()
         acct.extra.update(template=rng.randrange(w.source.size("judge")), curve=rng.randrange(len(curves)),
-                          daily=rng.uniform(30, 110))
+                          daily=rng.uniform(20, 80))
         return acct
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
@@ -561,7 +561,7 @@ class JudgePipelines(_OrgPopulation):
             elif name == "world_knowledge":
                 fills[name] = "No additional world knowledge."
             else:
-                fills[name] = answer_text(w.source, rng, 900)
+                fills[name] = answer_text(w.source, rng, 600)
         for name, val in fills.items():
             user = user.replace("{" + name + "}", val)
         verdict = rng.choice(("[[A]]", "[[B]]", "[[C]]", "Rating: [[7]]", "Score: 8", "Rating: 4\nRationale: mostly accurate."))
@@ -585,7 +585,7 @@ class AgentProducts(_OrgPopulation):
             if len(w.source.item("tool", tool_idx).tools) >= 2:
                 break
             tool_idx = rng.randrange(w.source.size("tool"))
-        acct.extra.update(tools=tool_idx, curve=rng.randrange(len(curves)), daily=rng.uniform(25, 80),
+        acct.extra.update(tools=tool_idx, curve=rng.randrange(len(curves)), daily=rng.uniform(10, 35),
                           product=rng.choice(("HomeHub", "TripMate", "LedgerBot", "DeskPilot", "ShopAssist", "OpsBuddy")))
         return acct
 

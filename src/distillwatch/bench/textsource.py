@@ -51,7 +51,7 @@ POOLS: tuple[str, ...] = (
 )
 
 # Long texts are cut on load: they only inflate the log, and clients cut history too.
-_MAX_MESSAGE_CHARS = 2500
+_MAX_MESSAGE_CHARS = 2000
 _MAX_MESSAGES = 12
 _WINDOWS_14_DAYS = 2016
 

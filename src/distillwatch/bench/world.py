@@ -95,7 +95,7 @@ class World:
 
     def oid(self, prefix: str, *parts: object, n: int = 12) -> str:
         """An opaque, seeded id: random-looking, reveals nothing about its owner."""
-        digest = hashlib.blake2b(f"{self.seed}|{'|'.join(map(str, parts))}".encode(), digest_size=(n + 1) // 2)
+        digest = hashlib.blake2b(f"{self.seed}|{prefix}|{'|'.join(map(str, parts))}".encode(), digest_size=(n + 1) // 2)
         return f"{prefix}_{digest.hexdigest()[:n]}"
 
     def count(self, base: float, minimum: int = 1) -> int:

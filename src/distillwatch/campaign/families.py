@@ -20,24 +20,19 @@ from dataclasses import dataclass, field
 __all__ = ["TemplateMiner", "FamilyStats", "FamilyIndex", "normalize_for_template"]
 
 _SPLIT = re.compile(r"(?<=[.!?。！？:：;；])\s+|\n+")
-_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
-_NONWORD = re.compile(r"[^\w\s{}]+")
-_SPACES = re.compile(r"\s+")
+# one C-level pass: digits (slot values) vanish, punctuation becomes space; braces stay
+# because "{question}"-style placeholders are part of a skeleton
+_FOLD = {ord(c): None for c in "0123456789"}
+_FOLD.update({ord(c): " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`|~“”‘’«»…—–·•、，。！？：；（）【】《》"})
 
-_MIN_SENTENCE_CHARS = (
-    24  # shorter sentences ("thanks!", "continue") are too common to identify a skeleton
-)
-_HEAD_CHARS = (
-    3000  # a skeleton shows in the head and the tail of a prompt; skip the middle of huge ones
-)
+_MIN_SENTENCE_CHARS = 24  # shorter sentences ("thanks!", "continue") are too common to identify a skeleton
+_HEAD_CHARS = 3000  # a skeleton shows in the head and the tail of a prompt; skip the middle of huge ones
 _TAIL_CHARS = 800
 
 
 def normalize_for_template(sentence: str) -> str:
-    """Lower-case, mask numbers, drop punctuation, fold spaces: what slots vary."""
-    s = _DIGITS.sub("0", sentence.lower())
-    s = _NONWORD.sub(" ", s)
-    return _SPACES.sub(" ", s).strip()
+    """Lower-case, drop numbers and punctuation, fold spaces: what slots vary."""
+    return " ".join(sentence.lower().translate(_FOLD).split())
 
 
 def _sentence_hashes(text: str) -> list[int]:

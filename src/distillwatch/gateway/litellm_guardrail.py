@@ -170,7 +170,11 @@ class DistillwatchGuardrail(_GuardrailBase):  # type: ignore[misc, valid-type]
         )
         token = get("token") or get("api_key")
         key_id = f"key_{str(token)[:12]}" if token else None
-        account = get("user_id") or get("team_id") or (f"litellm:{key_id}" if key_id else "litellm:anonymous")
+        account = (
+            get("user_id")
+            or get("team_id")
+            or (f"litellm:{key_id}" if key_id else "litellm:anonymous")
+        )
         return str(account), get("org_id"), key_id
 
     def _call_key(self, data: dict[str, Any]) -> str:
@@ -188,7 +192,11 @@ class DistillwatchGuardrail(_GuardrailBase):  # type: ignore[misc, valid-type]
         if api is None:
             return data
         account_id, org_id, key_id = self._account(user_api_key_dict)
-        request = {k: v for k, v in data.items() if k not in _INTERNAL_KEYS and not k.startswith("litellm_")}
+        request = {
+            k: v
+            for k, v in data.items()
+            if k not in _INTERNAL_KEYS and not k.startswith("litellm_")
+        }
         call_key = self._call_key(data)
         record: dict[str, Any] = {
             "id": call_key,
@@ -213,9 +221,13 @@ class DistillwatchGuardrail(_GuardrailBase):  # type: ignore[misc, valid-type]
                     assessment = self.engine.assess(exchange)
             except Exception:
                 self.metrics.engine_errors.inc()
-                log.exception("distillwatch assessment failed (fail_mode=%s)", self.config.fail_mode)
+                log.exception(
+                    "distillwatch assessment failed (fail_mode=%s)", self.config.fail_mode
+                )
                 if self.config.fail_mode == "closed":
-                    decision = Decision(action="unavailable", reasons=["engine error, failing closed"])
+                    decision = Decision(
+                        action="unavailable", reasons=["engine error, failing closed"]
+                    )
         if decision is None:
             decision = self.policy.decide(account_id, assessment)
         if decision.action != "allow":
@@ -254,7 +266,12 @@ class DistillwatchGuardrail(_GuardrailBase):  # type: ignore[misc, valid-type]
         return response
 
     async def async_post_call_failure_hook(
-        self, request_data: dict[str, Any], original_exception: Exception, user_api_key_dict: Any, *args: Any, **kwargs: Any
+        self,
+        request_data: dict[str, Any],
+        original_exception: Exception,
+        user_api_key_dict: Any,
+        *args: Any,
+        **kwargs: Any,
     ) -> None:
         """Record failed calls too (without a response), and forget their in-flight state."""
         pending = self._in_flight.pop(str(request_data.get("litellm_call_id")), None)

@@ -196,14 +196,16 @@ def _split_lines(chunks: Iterator[bytes], name: str, kind: str) -> Iterator[RawI
                 continue
             carry = block[cut + 1 :]
             block = block[:cut]
-            try:  # validate the whole block at once; per-line only when it fails
-                block.decode("utf-8")
-                block_ok = True
-            except UnicodeDecodeError:
-                block_ok = False
+            block_ok = block.isascii()  # validate the whole block at once; per line only if needed
+            if not block_ok:
+                try:
+                    block.decode("utf-8")
+                    block_ok = True
+                except UnicodeDecodeError:
+                    pass
             for line in block.split(b"\n"):
                 line_no += 1
-                if line[:1] != b"{" and not line.strip():
+                if not line.startswith(b"{") and not line.strip():
                     yield Rejection(name, line_no, "blank line", rejection_text(line))
                     continue
                 if not block_ok:

@@ -1,0 +1,280 @@
+"""Latency and throughput the gateway adds, measured against direct calls in the same run.
+
+Starts ``mock-upstream`` and the gateway under uvicorn in subprocesses on
+127.0.0.1, then for each upstream client (httpx, aiohttp) and detection off/on:
+
+* latency: ``--requests`` sequential calls (concurrency 1) straight to the mock,
+  then the same through the gateway; added latency = gateway percentile minus
+  direct percentile;
+* throughput: the same number of calls at each ``--concurrency`` level, direct
+  and through the gateway, in requests per second.
+
+The load generator is a minimal keep-alive HTTP/1.1 client on raw asyncio
+streams, so that what is measured is the servers, not a client library.
+
+    python benchmarks/gateway_latency.py                 # full run (about a minute)
+    python benchmarks/gateway_latency.py --requests 300  # quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+KEY = "sk-bench-0000000000000001"
+PROMPTS = [
+    "Summarise the causes of the French revolution in three sentences.",
+    "Write a Python function that merges two sorted lists.",
+    "What is the capital of Australia and why was it chosen?",
+    "Explain the difference between TCP and UDP for a new engineer.",
+    "Translate 'good morning, how are you' into Spanish and German.",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", port), timeout=0.5),
+        ):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on port {port} after {timeout}s")
+
+
+@contextlib.contextmanager
+def process(args: list[str], port: int) -> Iterator[subprocess.Popen]:
+    proc = subprocess.Popen(
+        [sys.executable, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        wait_ready(port)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def request_bytes(i: int) -> bytes:
+    body = orjson.dumps(
+        {
+            "model": "mock-small",
+            "messages": [{"role": "user", "content": f"{PROMPTS[i % len(PROMPTS)]} ({i % 97})"}],
+        }
+    )
+    return (
+        b"POST /v1/chat/completions HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
+        b"authorization: Bearer "
+        + KEY.encode()
+        + b"\r\ncontent-length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
+
+
+async def read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = None
+    chunked = False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if length is not None:
+        await reader.readexactly(length)
+    elif chunked:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).strip(), 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    return status
+
+
+async def run_load(port: int, total: int, concurrency: int) -> tuple[list[float], float]:
+    """Per-request latencies (ms) and overall requests/second."""
+    latencies: list[float] = []
+    counter = iter(range(total))
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            for i in counter:
+                payload = request_bytes(i)
+                started = time.perf_counter()
+                writer.write(payload)
+                status = await read_response(reader)
+                latencies.append((time.perf_counter() - started) * 1000.0)
+                if status != 200:
+                    raise RuntimeError(f"status {status}")
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return latencies, total / elapsed
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def write_config(folder: Path, upstream_client: str, mock_port: int) -> Path:
+    import hashlib
+
+    path = folder / f"gateway-{upstream_client}.toml"
+    path.write_text(
+        f"""[gateway]
+upstream = "http://127.0.0.1:{mock_port}"
+upstream_client = "{upstream_client}"
+decision_header = ""
+
+[[accounts]]
+key_sha256 = "{hashlib.sha256(KEY.encode()).hexdigest()}"
+account_id = "acct_bench"
+"""
+    )
+    return path
+
+
+GATEWAY_RUNNER = """
+import sys
+from pathlib import Path
+from distillwatch.gateway.cli import serve
+upstream, config, port, detection = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "on"
+serve(upstream, Path(config), host="127.0.0.1", port=port, db=None, detection=detection)
+"""
+MOCK_RUNNER = """
+import sys
+from distillwatch.gateway.cli import mock_upstream
+mock_upstream(host="127.0.0.1", port=int(sys.argv[1]), delay_ms=0.0)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2000, help="calls per measurement")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--clients", nargs="+", default=["httpx", "aiohttp"])
+    parser.add_argument("--detection", nargs="+", default=["off", "on"])
+    args = parser.parse_args()
+
+    from distillwatch.gateway.cli import uvicorn_options
+
+    options = uvicorn_options()
+    try:
+        import distillwatch.engine  # noqa: F401
+
+        engine_note = "real Engine"
+    except ImportError:
+        engine_note = "engine not importable: 'on' runs without detection"
+    print(
+        f"# cores={os.cpu_count()} python={sys.version.split()[0]} loop={options.get('loop', 'asyncio')} "
+        f"http={options.get('http', 'h11')} requests={args.requests} detection-on={engine_note}"
+    )
+    mock_port = free_port()
+    rows = []
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        process(["-c", MOCK_RUNNER, str(mock_port)], mock_port),
+    ):
+        asyncio.run(run_load(mock_port, 200, 4))  # warm-up
+        for client in args.clients:
+            config = write_config(Path(tmp), client, mock_port)
+            for detection in args.detection:
+                gw_port = free_port()
+                runner = [
+                    "-c",
+                    GATEWAY_RUNNER,
+                    f"http://127.0.0.1:{mock_port}",
+                    str(config),
+                    str(gw_port),
+                    detection,
+                ]
+                with process(runner, gw_port):
+                    asyncio.run(run_load(gw_port, 300, 8))  # warm-up (pools, caches)
+                    direct, _ = asyncio.run(run_load(mock_port, args.requests, 1))
+                    through, _ = asyncio.run(run_load(gw_port, args.requests, 1))
+                    row = {
+                        "client": client,
+                        "detection": detection,
+                        "direct_p50": pct(direct, 0.5),
+                        "direct_p99": pct(direct, 0.99),
+                        "gw_p50": pct(through, 0.5),
+                        "gw_p99": pct(through, 0.99),
+                    }
+                    for level in args.concurrency:
+                        _, direct_rps = asyncio.run(run_load(mock_port, args.requests, level))
+                        _, gw_rps = asyncio.run(run_load(gw_port, args.requests, level))
+                        row[f"direct_rps_c{level}"] = direct_rps
+                        row[f"gw_rps_c{level}"] = gw_rps
+                    rows.append(row)
+                    print_row(row, args.concurrency)
+    print()
+    print(
+        "| upstream client | detection | added p50 ms | added p99 ms | "
+        + " | ".join(f"req/s c={c} (direct)" for c in args.concurrency)
+        + " |"
+    )
+    print("|---|---|---|---|" + "---|" * len(args.concurrency))
+    for row in rows:
+        cells = [
+            row["client"],
+            row["detection"],
+            f"{row['gw_p50'] - row['direct_p50']:.3f}",
+            f"{row['gw_p99'] - row['direct_p99']:.3f}",
+        ]
+        cells += [
+            f"{row[f'gw_rps_c{c}']:.0f} ({row[f'direct_rps_c{c}']:.0f})" for c in args.concurrency
+        ]
+        print("| " + " | ".join(cells) + " |")
+
+
+def print_row(row: dict, levels: list[int]) -> None:
+    print(
+        f"{row['client']:8s} detection={row['detection']:3s} "
+        f"direct p50={row['direct_p50']:.3f} p99={row['direct_p99']:.3f} ms | "
+        f"gateway p50={row['gw_p50']:.3f} p99={row['gw_p99']:.3f} ms | "
+        f"added p50={row['gw_p50'] - row['direct_p50']:.3f} p99={row['gw_p99'] - row['direct_p99']:.3f} ms | "
+        + " ".join(
+            f"c={c}: {row[f'gw_rps_c{c}']:.0f} req/s (direct {row[f'direct_rps_c{c}']:.0f}, "
+            f"ratio {row[f'gw_rps_c{c}'] / row[f'direct_rps_c{c}']:.2f})"
+            for c in levels
+        ),
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
