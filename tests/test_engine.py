@@ -58,7 +58,11 @@ WRAPPER = (
 )
 
 
-WORDS = [f"{a}{b}" for a in ("al", "bo", "ci", "du", "ek", "fa", "gu", "hi") for b in ("ra", "mo", "sen", "tik", "vol")]
+WORDS = [
+    f"{a}{b}"
+    for a in ("al", "bo", "ci", "du", "ek", "fa", "gu", "hi")
+    for b in ("ra", "mo", "sen", "tik", "vol")
+]
 
 
 def attack_traffic(
@@ -69,9 +73,7 @@ def attack_traffic(
     for a in range(n_accounts):
         for k in range(per_account):
             ts = start + k * 600 + rng.random() * 60 + a
-            item = (
-                f"Problem: {rng.choice(WORDS)} {rng.choice(WORDS)} left {rng.choice(WORDS)} with {rng.choice(WORDS)}."
-            )
+            item = f"Problem: {rng.choice(WORDS)} {rng.choice(WORDS)} left {rng.choice(WORDS)} with {rng.choice(WORDS)}."
             out.append(
                 make_ex(
                     i, f"atk{a}", ts, f"{WRAPPER}\n\n{item}", pay="pay_shared", ip=f"203.0.113.{a}"
@@ -159,7 +161,9 @@ def test_hydra_account_caught_by_prompt_family_despite_cover_traffic() -> None:
             )
         )
     for k in range(15):
-        item = f"Problem: {rng.choice(WORDS)} sailed with {rng.choice(WORDS)} to {rng.choice(WORDS)}."
+        item = (
+            f"Problem: {rng.choice(WORDS)} sailed with {rng.choice(WORDS)} to {rng.choice(WORDS)}."
+        )
         exchanges.append(
             make_ex(
                 60_000 + k,

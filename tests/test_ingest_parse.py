@@ -526,3 +526,26 @@ def test_parse_record_does_not_mutate_its_input() -> None:
     before = orjson.dumps(record)
     parse_record(record)
     assert orjson.dumps(record) == before
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        without("id"),
+        {**GOOD, "ts": "noon", "id": 3},  # id is judged first
+        {**GOOD, "ts": "noon"},
+        {**GOOD, "account_id": ""},
+        {**GOOD, "api": "x", "request": None},
+        {**GOOD, "request": []},
+        [GOOD],
+    ],
+)
+def test_required_ts_rejects_exactly_as_parse_record_does(bad: Any) -> None:
+    from distillwatch.ingest.parse import required_ts
+
+    with pytest.raises(RecordError) as full:
+        parse_record(bad)
+    with pytest.raises(RecordError) as quick:
+        required_ts(bad)
+    assert str(quick.value) == str(full.value)
+    assert required_ts(GOOD) == parse_record(GOOD).ts

@@ -175,7 +175,6 @@ def test_iterating_twice_counts_afresh(tmp_path: Path) -> None:
         b'{"id":"a", "ts": "2026-02-03T10:15:30.5Z", "x":1}',
         b'{"meta":{"ts":5},"ts":1770000000}',  # nested ts first
         b'{"a\\"ts":5,"ts":1770000001}',  # key that ends in an escaped quote + ts
-        b'{"ts":1,"ts":1770000002}',  # duplicate key: the last one counts
         b'{"ts":1770000003.25}',
         b'{"list":["\\"ts\\":9"],"ts":1770000004}',
         b'{"ts" : 1770000005}',
@@ -185,6 +184,42 @@ def test_fast_ts_extraction_agrees_with_a_full_decode(line: bytes) -> None:
     from distillwatch.ingest.parse import parse_ts
 
     assert _ts_of_line(line) == parse_ts(orjson.loads(line)["ts"])
+
+
+def test_duplicate_ts_key_that_breaks_order_is_rejected_not_misordered(tmp_path: Path) -> None:
+    ambiguous = (
+        b'{"id":"b","ts":11,"account_id":"acct","api":"anthropic.messages","request":{},"ts":5}'
+    )
+    path = write(tmp_path / "dup.jsonl", [record("a", 10), ambiguous, record("c", 12)])
+    assert file_is_sorted(path)  # the byte scan sees the first ts (11)
+    out, rejections, stream = run([path])
+    assert [e.id for e in out] == ["a", "c"]
+    assert [(r.line, r.reason.split(" (")[0]) for r in rejections] == [
+        (2, "ts goes back in a file found sorted")
+    ]
+    assert stream.lines == stream.read + stream.rejected == 3
+
+
+@pytest.mark.parametrize(
+    ("stamps", "is_sorted"),
+    [
+        (
+            ["2026-02-03T10:15:30.100Z", "2026-02-03T10:15:30.200Z", "2026-02-03T10:15:31.000Z"],
+            True,
+        ),
+        (["2026-02-03T10:15:30.200Z", "2026-02-03T10:15:30.100Z"], False),
+        (["2026-02-03T10:15:30.5Z", "2026-02-03T10:15:30.25Z"], False),  # lengths differ
+        (["2026-02-03T12:00:00+02:00", "2026-02-03T10:30:00Z"], True),  # offsets: by instant
+        (["2026-02-03T10:00:01Z", 1770112800, "2026-02-03T10:00:00.5Z"], False),
+        (["2026-02-03T10:00:00Z", 1770112800.5, "2026-02-03T10:00:01Z"], True),
+        (["2026-02-03T10:00:00Z", "noon", "2026-02-03T10:00:01Z"], True),  # unusable: skipped
+    ],
+)
+def test_file_is_sorted_mixes_text_and_number_comparisons(
+    tmp_path: Path, stamps: list, is_sorted: bool
+) -> None:
+    path = write(tmp_path / "s.jsonl", [record(f"r{i}", t) for i, t in enumerate(stamps)])
+    assert file_is_sorted(path) is is_sorted
 
 
 @pytest.mark.parametrize("line", [b"not json", b'{"ts":"noon"}', b'{"id":1}', b'{"ts":true}'])
@@ -224,3 +259,10 @@ def test_any_input_comes_out_sorted_and_stable(
     )
     assert [e.id for e in out] == [f"{f}:{line}" for _, f, line in expected]
     assert rejections == [] and stream.lines == stream.read == len(expected)
+
+
+def test_no_input_files_means_no_exchanges() -> None:
+    out, rejections, stream = run([])
+    assert (
+        out == [] and rejections == [] and (stream.lines, stream.read, stream.rejected) == (0, 0, 0)
+    )

@@ -33,8 +33,13 @@ def _line(i: int, account_id: str, ts: float, text: str, **extra) -> dict:
             "max_tokens": 16000,
         },
         "response": {
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok " * 50},
-                         "finish_reason": "stop"}],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "ok " * 50},
+                    "finish_reason": "stop",
+                }
+            ],
             "usage": {"prompt_tokens": 60, "completion_tokens": 900},
         },
         "client": {"ip": "203.0.113.9", "user_agent": "python-httpx/0.27"},
@@ -43,7 +48,9 @@ def _line(i: int, account_id: str, ts: float, text: str, **extra) -> dict:
     return rec
 
 
-def make_log(path: Path, seed: int = 0, start: float = 1_767_225_600.0, days: int = 3) -> list[dict]:
+def make_log(
+    path: Path, seed: int = 0, start: float = 1_767_225_600.0, days: int = 3
+) -> list[dict]:
     rng = random.Random(seed)
     recs = []
     i = seed * 1_000_000
@@ -51,14 +58,28 @@ def make_log(path: Path, seed: int = 0, start: float = 1_767_225_600.0, days: in
         for k in range(days * 48):
             ts = start + k * 1800 + rng.random() * 30
             q = f"What is {rng.randint(2, 999)} times {rng.randint(2, 999)}? Final answer: {rng.randint(1, 10**6)}."
-            recs.append(_line(i, f"atk_{a}", ts, f"{WRAPPER}\n\n{q}",
-                              account={"payment_fingerprint": "pf_shared", "tier": "free"}))
+            recs.append(
+                _line(
+                    i,
+                    f"atk_{a}",
+                    ts,
+                    f"{WRAPPER}\n\n{q}",
+                    account={"payment_fingerprint": "pf_shared", "tier": "free"},
+                )
+            )
             i += 1
     for b in range(30):  # ordinary chat users in daytime
-        for k in range(rng.randint(2, 15)):
+        for _k in range(rng.randint(2, 15)):
             ts = start + rng.randint(0, days - 1) * 86400 + 9 * 3600 + rng.random() * 8 * 3600
-            recs.append(_line(i, f"user_{b}", ts, f"Can you suggest a name for my cat number {rng.random()}?",
-                              account={"payment_fingerprint": f"pf_{b}"}))
+            recs.append(
+                _line(
+                    i,
+                    f"user_{b}",
+                    ts,
+                    f"Can you suggest a name for my cat number {rng.random()}?",
+                    account={"payment_fingerprint": f"pf_{b}"},
+                )
+            )
             i += 1
     rng.shuffle(recs)  # input order must not matter
     with open(path, "wb") as fh:
@@ -84,8 +105,16 @@ def test_output_contract(tmp_path: Path) -> None:
     for r in recs:
         by_ts.setdefault(r["account_id"], []).append(r["ts"])
     for a in accounts:
-        assert set(a) >= {"account_id", "exchanges", "risk", "verdict", "first_flagged_ts",
-                          "campaign_id", "capabilities", "evidence"}
+        assert set(a) >= {
+            "account_id",
+            "exchanges",
+            "risk",
+            "verdict",
+            "first_flagged_ts",
+            "campaign_id",
+            "capabilities",
+            "evidence",
+        }
         assert a["exchanges"] == len(by_ts[a["account_id"]])
         assert 0.0 <= a["risk"] <= 1.0
         assert a["verdict"] in VERDICTS
@@ -96,7 +125,9 @@ def test_output_contract(tmp_path: Path) -> None:
         scores = [ev["score"] for ev in a["evidence"]]
         assert scores == sorted(scores, reverse=True)  # strongest first
         if a["first_flagged_ts"] is not None:
-            flagged = datetime.fromisoformat(a["first_flagged_ts"].replace("Z", "+00:00")).timestamp()
+            flagged = datetime.fromisoformat(
+                a["first_flagged_ts"].replace("Z", "+00:00")
+            ).timestamp()
             # the flagging exchange is one of the account's own exchanges
             assert min(abs(flagged - t) for t in by_ts[a["account_id"]]) < 0.001
     attackers = [a for a in accounts if a["account_id"].startswith("atk_")]
@@ -106,8 +137,17 @@ def test_output_contract(tmp_path: Path) -> None:
     campaigns = read_jsonl(out / "campaigns.jsonl")
     assert len(campaigns) == 1
     c = campaigns[0]
-    assert set(c) >= {"campaign_id", "accounts", "exchanges", "risk", "capabilities", "indicators",
-                      "first_ts", "last_ts", "summary"}
+    assert set(c) >= {
+        "campaign_id",
+        "accounts",
+        "exchanges",
+        "risk",
+        "capabilities",
+        "indicators",
+        "first_ts",
+        "last_ts",
+        "summary",
+    }
     assert set(c["accounts"]) == {a["account_id"] for a in attackers}
     assert {a["campaign_id"] for a in attackers} == {c["campaign_id"]}
     assert c["exchanges"] == sum(a["exchanges"] for a in attackers)
@@ -121,7 +161,9 @@ def test_bad_lines_are_rejected_and_counted(tmp_path: Path) -> None:
     lines = [
         good,
         "{not json",
-        orjson.dumps({"id": "x", "ts": 1, "api": "openai.chat.completions", "request": {}}).decode(),
+        orjson.dumps(
+            {"id": "x", "ts": 1, "api": "openai.chat.completions", "request": {}}
+        ).decode(),
         orjson.dumps({**_line(2, "a", 1, "x"), "api": "google.gemini"}).decode(),
         orjson.dumps({**_line(3, "a", 1, "x"), "account_id": 42}).decode(),
         orjson.dumps({**_line(4, "a", 1, "x"), "ts": "yesterday"}).decode(),
@@ -168,7 +210,9 @@ def test_usage_errors(tmp_path: Path) -> None:
         run_scan([tmp_path / "missing.jsonl"], tmp_path / "out")
     assert exc.value.exit_code == 3
     runner = CliRunner()
-    result = runner.invoke(app, ["scan", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "o")])
+    result = runner.invoke(
+        app, ["scan", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 3
     assert "does not exist" in result.output
     log = tmp_path / "ok.jsonl"

@@ -122,6 +122,7 @@ class Engine:
                 fam.account_count,
                 len(fam.operators),
                 fam.extraction_mean,
+                fam.coverage(),
                 self.config.fusion,
             )
             if fr >= _FAMILY_FLAG:

@@ -64,50 +64,81 @@ def verdict_for(risk: float, cfg: FusionConfig) -> str:
 
 
 def family_risk(
-    exchanges: int, accounts: int, operators: int, extraction_mean: float, cfg: FusionConfig
+    exchanges: int,
+    accounts: int,
+    operators: int,
+    extraction_mean: float,
+    coverage: int,
+    cfg: FusionConfig,
 ) -> float:
     """How strongly a prompt family looks like a distillation pattern (0..1).
 
-    A family is a pattern when its requests are extraction-shaped *and* it is
-    spread over several accounts in volume; a family that one product sends
-    at high volume is a template, not an attack, however repetitive.
+    A family is a pattern when it is shaped like training data (its requests
+    are extraction-shaped, or one skeleton sweeps many capability areas) *and*
+    it is spread over several accounts in volume; a family that one product
+    sends at high volume is a template, not an attack, however repetitive.
     """
     if accounts < cfg.family_min_accounts or exchanges < cfg.family_min_exchanges:
         return 0.0
-    shape = _clamp((extraction_mean - 0.25) / 0.4)
+    shape = max(_clamp((extraction_mean - 0.25) / 0.4), _clamp((coverage - 3) / 3))
     spread = _clamp((accounts - 2) / 6)
-    volume = _clamp(math.log10(exchanges / cfg.family_min_exchanges + 1) / 1.5)
+    volume = _clamp(math.log10(exchanges / cfg.family_min_exchanges + 1) / 0.8)
     # many accounts behind few payers/orgs is coordination, not independent customers
     coordination = 1.0 if operators and operators * 2 <= accounts else 0.75
     return shape * spread * volume * coordination
 
 
+_BREADTH = (0.0, 0.4, 0.7, 1.0)  # by number of distinct techniques: 0, 1, 2, 3+
+
+
 def _content_score(st: AccountState, explain: bool) -> tuple[float, list[Signal]]:
+    """How much the account asks for what a distiller wants.
+
+    Two routes: a broad mix of extraction-shaped requests (one technique alone,
+    such as a judge pipeline's grading or an eval team's step-by-step prompts,
+    counts for less than several), or repeated explicit extraction requests
+    ("reconstruct the hidden reasoning behind this answer").
+    """
     if st.n == 0:
         return 0.0, []
-    mean = st.extraction_mean
-    hits = st.extraction_hits
-    n_caps = st.extraction_technique_count()
-    confidence = _clamp(hits / 5)
-    breadth = _clamp((n_caps - 1) / 2)  # 2+ distinct techniques is characteristic
-    c = _clamp(mean / 0.6) * confidence
-    c = _clamp(c + 0.25 * breadth * confidence)
+    techniques = st.techniques()
+    breadth = _BREADTH[min(len(techniques), 3)]
+    soft = _clamp(st.extraction_mean / 0.45) * breadth
+    strong = _clamp(st.strong_hits / 8) * _clamp(st.strong_hits / st.n / 0.1)
+    c = max(soft, strong)
     ev: list[Signal] = []
-    if hits and explain:
-        caps = st.extraction_capabilities()
-        ev.append(
-            Signal(
-                "content.extraction",
-                round(c, 3),
-                f"{hits} of {st.n} requests ({hits / st.n:.0%}) are extraction-shaped"
-                + (f"; techniques: {', '.join(caps)}" if caps else ""),
-            )
+    if explain and (st.extraction_hits or techniques):
+        detail = (
+            f"{st.extraction_hits} of {st.n} requests ({st.extraction_hits / st.n:.0%}) are "
+            f"extraction-shaped, {st.strong_hits} of them explicit"
         )
+        if techniques:
+            detail += f"; {len(techniques)} recurring techniques: {', '.join(sorted(techniques))}"
+        ev.append(Signal("content.extraction", round(c, 3), detail))
     return c, ev
 
 
+_Part = tuple[str, float, Callable[[], str]]
+
+
+def _combine(parts: list[_Part], explain: bool) -> tuple[float, list[Signal]]:
+    """Noisy-OR of the parts; sentences are built only when asked for."""
+    if not parts:
+        return 0.0, []
+    prod = 1.0
+    for _, score, _ in parts:
+        prod *= 1.0 - score
+    ev = (
+        [Signal(name, round(score, 3), detail()) for name, score, detail in parts]
+        if explain
+        else []
+    )
+    return 1.0 - prod, ev
+
+
 def _scale_score(st: AccountState, volume_pct: float, explain: bool) -> tuple[float, list[Signal]]:
-    parts: list[tuple[str, float, Callable[[], str]]] = []
+    """How far the account's pace is from a person's: common to bots and busy products alike."""
+    parts: list[_Part] = []
     n = st.n
     if n >= 20:
         v = _clamp((volume_pct - 0.80) / 0.18)
@@ -155,14 +186,6 @@ def _scale_score(st: AccountState, volume_pct: float, explain: bool) -> tuple[fl
                     ),
                 )
             )
-    if st.distinct_tool_schemas >= 6:
-        parts.append(
-            (
-                "behaviour.tool_schema_sweep",
-                _clamp((st.distinct_tool_schemas - 4) / 10),
-                lambda: f"declared at least {st.distinct_tool_schemas} different tool schemas",
-            )
-        )
     if n >= 30 and st.single_turn_ratio >= 0.95 and st.n_user_ids <= 1:
         parts.append(
             (
@@ -173,13 +196,37 @@ def _scale_score(st: AccountState, volume_pct: float, explain: bool) -> tuple[fl
                 ),
             )
         )
-    if not parts:
-        return 0.0, []
-    prod = 1.0
-    for _, s, _ in parts:
-        prod *= 1.0 - s
-    ev = [Signal(name, round(s, 3), detail()) for name, s, detail in parts] if explain else []
-    return 1.0 - prod, ev
+    return _combine(parts, explain)
+
+
+def _sweep_score(st: AccountState, explain: bool) -> tuple[float, list[Signal]]:
+    """Coverage-seeking: what a dataset builder does and a product does not.
+
+    A product sends one task with its own tools; a distiller sweeps capability
+    areas and synthetic tool schemas to cover what it wants to train.
+    """
+    parts: list[_Part] = []
+    if st.distinct_tool_schemas >= 6:
+        parts.append(
+            (
+                "behaviour.tool_schema_sweep",
+                _clamp((st.distinct_tool_schemas - 4) / 16),
+                lambda: f"declared at least {st.distinct_tool_schemas} different tool schemas",
+            )
+        )
+    coverage = st.capability_coverage()
+    if st.n >= 20 and coverage >= 5:
+        parts.append(
+            (
+                "behaviour.capability_sweep",
+                _clamp((coverage - 4) / 3),
+                lambda: (
+                    f"{coverage} capability areas each make up >= 5% of {st.n} requests: "
+                    + ", ".join(sorted(st.capabilities, key=lambda c: -st.capabilities[c])[:8])
+                ),
+            )
+        )
+    return _combine(parts, explain)
 
 
 def fuse_account(
@@ -199,9 +246,11 @@ def fuse_account(
     """
     c, ev = _content_score(st, explain)
     s, sev = _scale_score(st, volume_pct, explain)
+    b, bev = _sweep_score(st, explain)
     ev.extend(sev)
+    ev.extend(bev)
     a = cfg.content_alone
-    own = c * (a + (1 - a) * s)
+    own = 1.0 - (1.0 - c * (a + (1 - a) * s)) * (1.0 - b * _clamp(0.3 + c))
     p = pattern
     if p > 0 and explain:
         ev.append(Signal("campaign.prompt_family", round(p, 3), pattern_detail))

@@ -110,6 +110,8 @@ class AccountState:
     extraction_sum: float = 0.0  # summed per-exchange extraction score
     extraction_hits: int = 0  # exchanges with extraction score >= 0.5
     signal_counts: dict[str, int] = field(default_factory=dict)
+    signal_sums: dict[str, float] = field(default_factory=dict)
+    strong_hits: int = 0  # exchanges with an explicit extraction request (score >= 0.8)
     signal_best: dict[str, tuple[float, str]] = field(
         default_factory=dict
     )  # name -> (score, detail)
@@ -210,9 +212,12 @@ class AccountState:
         self.extraction_sum += extraction
         if extraction >= 0.5:
             self.extraction_hits += 1
+            if extraction >= 0.8:
+                self.strong_hits += 1
         for sig in signals:
             name = sig.name
             self.signal_counts[name] = self.signal_counts.get(name, 0) + 1
+            self.signal_sums[name] = self.signal_sums.get(name, 0.0) + sig.score
             best = self.signal_best.get(name)
             if best is None or sig.score > best[0]:
                 self.signal_best[name] = (sig.score, sig.detail)
@@ -272,8 +277,23 @@ class AccountState:
         _, count = self.families.top()
         return count / self.n if self.n else 0.0
 
-    def extraction_technique_count(self, min_count: int = 3) -> int:
-        return sum(1 for c, k in self.capabilities.items() if k >= min_count and c in EXTRACTION_CAPABILITIES)
+    def capability_coverage(self, share: float = 0.05) -> int:
+        """How many capability areas make up a real part of the traffic: a product is
+        narrow, a dataset builder sweeps coding, tools, agents, vision, analysis, ..."""
+        floor = max(3, share * self.n)
+        return sum(1 for k in self.capabilities.values() if k >= floor)
+
+    def techniques(self, min_count: int = 3, min_mean: float = 0.3) -> list[str]:
+        """Content signals this account shows repeatedly and clearly (capability tags and
+        request parameters excluded): how many distinct extraction techniques it uses."""
+        floor = max(min_count, self.n // 50)
+        out = []
+        for name, count in self.signal_counts.items():
+            if count < floor or name.startswith(("capability.", "param.")):
+                continue
+            if self.signal_sums[name] / count >= min_mean:
+                out.append(name)
+        return out
 
     def extraction_capabilities(self, min_count: int = 3) -> list[str]:
         return sorted(

@@ -28,9 +28,21 @@ from distillwatch.bench.world import rfc3339
 __all__ = ["COT_KEYWORDS", "request_text", "rate_limit_baseline", "keyword_baseline"]
 
 COT_KEYWORDS: tuple[str, ...] = (
-    "step by step", "step-by-step", "chain of thought", "chain-of-thought", "show your reasoning",
-    "explain your reasoning", "reasoning process", "think carefully", "show your work", "internal reasoning",
-    "thought process", "explain every step", "walk me through", "reason it out", "<think>",
+    "step by step",
+    "step-by-step",
+    "chain of thought",
+    "chain-of-thought",
+    "show your reasoning",
+    "explain your reasoning",
+    "reasoning process",
+    "think carefully",
+    "show your work",
+    "internal reasoning",
+    "thought process",
+    "explain every step",
+    "walk me through",
+    "reason it out",
+    "<think>",
 )
 
 
@@ -38,7 +50,11 @@ def _text_of(content: Any, kinds: tuple[str, ...] = ("text", "input_text")) -> s
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") in kinds)
+        return "\n".join(
+            str(p.get("text", ""))
+            for p in content
+            if isinstance(p, dict) and p.get("type") in kinds
+        )
     return ""
 
 
@@ -79,19 +95,29 @@ def _write(out_dir: Path, rows: Iterable[dict[str, Any]]) -> Path:
     return path
 
 
-def _row(account: str, n: int, risk: float, flagged_at: float | None, capability: str | None,
-         evidence: dict[str, Any] | None) -> dict[str, Any]:
+def _row(
+    account: str,
+    n: int,
+    risk: float,
+    flagged_at: float | None,
+    capability: str | None,
+    evidence: dict[str, Any] | None,
+) -> dict[str, Any]:
     return {
-        "account_id": account, "exchanges": n, "risk": round(float(risk), 6),
+        "account_id": account,
+        "exchanges": n,
+        "risk": round(float(risk), 6),
         "verdict": "suspicious" if flagged_at is not None else "benign",
         "first_flagged_ts": rfc3339(flagged_at) if flagged_at is not None else None,
-        "campaign_id": None, "capabilities": [capability] if capability and flagged_at is not None else [],
+        "campaign_id": None,
+        "capabilities": [capability] if capability and flagged_at is not None else [],
         "evidence": [evidence] if evidence else [],
     }
 
 
-def rate_limit_baseline(exchanges: str | Path, out_dir: str | Path, *, per_hour: int = 120,
-                        per_day: int = 1000) -> Path:
+def rate_limit_baseline(
+    exchanges: str | Path, out_dir: str | Path, *, per_hour: int = 120, per_day: int = 1000
+) -> Path:
     """Per-account sliding-window volume limits; risk grows with the worst rate seen."""
     stamps: dict[str, array] = defaultdict(lambda: array("d"))
     for rec in read_jsonl(Path(exchanges)):
@@ -109,15 +135,23 @@ def rate_limit_baseline(exchanges: str | Path, out_dir: str | Path, *, per_hour:
         flagged_at = float(ts[over[0]]) if len(over) else None
         evidence = None
         if flagged_at is not None:
-            evidence = {"signal": "rate_limit", "score": 1.0,
-                        "detail": f"{int(in_hour.max())} requests in one hour (limit {per_hour}), "
-                                  f"{int(in_day.max())} in one day (limit {per_day})"}
+            evidence = {
+                "signal": "rate_limit",
+                "score": 1.0,
+                "detail": f"{int(in_hour.max())} requests in one hour (limit {per_hour}), "
+                f"{int(in_day.max())} in one day (limit {per_day})",
+            }
         rows.append(_row(account, len(ts), ratio / (1.0 + ratio), flagged_at, None, evidence))
     return _write(Path(out_dir), rows)
 
 
-def keyword_baseline(exchanges: str | Path, out_dir: str | Path, *, min_hits: int = 5,
-                     keywords: tuple[str, ...] = COT_KEYWORDS) -> Path:
+def keyword_baseline(
+    exchanges: str | Path,
+    out_dir: str | Path,
+    *,
+    min_hits: int = 5,
+    keywords: tuple[str, ...] = COT_KEYWORDS,
+) -> Path:
     """Flag accounts that repeatedly ask for chain-of-thought with well-known phrases."""
     totals: dict[str, int] = defaultdict(int)
     hits: dict[str, array] = defaultdict(lambda: array("d"))
@@ -140,7 +174,10 @@ def keyword_baseline(exchanges: str | Path, out_dir: str | Path, *, min_hits: in
         flagged_at = marks[min_hits - 1] if len(marks) >= min_hits else None
         evidence = None
         if marks:
-            evidence = {"signal": "cot_keyword", "score": len(marks) / n,
-                        "detail": f"{len(marks)} of {n} requests contain a CoT phrase such as {examples[account]!r}"}
+            evidence = {
+                "signal": "cot_keyword",
+                "score": len(marks) / n,
+                "detail": f"{len(marks)} of {n} requests contain a CoT phrase such as {examples[account]!r}",
+            }
         rows.append(_row(account, n, len(marks) / n, flagged_at, "cot_elicitation", evidence))
     return _write(Path(out_dir), rows)

@@ -25,6 +25,7 @@ import random
 from typing import Any, ClassVar
 
 from distillwatch.bench import phrases
+from distillwatch.bench.baselines import COT_KEYWORDS
 from distillwatch.bench.content import (
     answer_text,
     chat_history,
@@ -63,25 +64,65 @@ __all__ = [
     "LowAndSlow",
 ]
 
-_FREEMAIL = ("mailbox.example", "inbox.example", "post.example", "webmail.example", "fastmail.example")
+_FREEMAIL = (
+    "mailbox.example",
+    "inbox.example",
+    "post.example",
+    "webmail.example",
+    "fastmail.example",
+)
 
 _CODING_TOOLS: list[dict[str, Any]] = [
-    {"name": "read_file", "description": "Read a file from the workspace.",
-     "parameters": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}},
-    {"name": "write_file", "description": "Write content to a file.",
-     "parameters": {"type": "object", "properties": {"path": {"type": "string"}, "content": {"type": "string"}},
-                    "required": ["path", "content"]}},
-    {"name": "run_tests", "description": "Run the test suite and return the output.",
-     "parameters": {"type": "object", "properties": {"target": {"type": "string"}}}},
-    {"name": "search_code", "description": "Search the repository for a pattern.",
-     "parameters": {"type": "object", "properties": {"pattern": {"type": "string"}}, "required": ["pattern"]}},
+    {
+        "name": "read_file",
+        "description": "Read a file from the workspace.",
+        "parameters": {
+            "type": "object",
+            "properties": {"path": {"type": "string"}},
+            "required": ["path"],
+        },
+    },
+    {
+        "name": "write_file",
+        "description": "Write content to a file.",
+        "parameters": {
+            "type": "object",
+            "properties": {"path": {"type": "string"}, "content": {"type": "string"}},
+            "required": ["path", "content"],
+        },
+    },
+    {
+        "name": "run_tests",
+        "description": "Run the test suite and return the output.",
+        "parameters": {"type": "object", "properties": {"target": {"type": "string"}}},
+    },
+    {
+        "name": "search_code",
+        "description": "Search the repository for a pattern.",
+        "parameters": {
+            "type": "object",
+            "properties": {"pattern": {"type": "string"}},
+            "required": ["pattern"],
+        },
+    },
 ]
 _COMPUTER_TOOL: list[dict[str, Any]] = [
-    {"name": "computer", "description": "Control the desktop: screenshot, click, type, scroll.",
-     "parameters": {"type": "object", "properties": {
-         "action": {"type": "string", "enum": ["screenshot", "left_click", "type", "scroll", "key"]},
-         "coordinate": {"type": "array", "items": {"type": "integer"}}, "text": {"type": "string"}},
-         "required": ["action"]}},
+    {
+        "name": "computer",
+        "description": "Control the desktop: screenshot, click, type, scroll.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "action": {
+                    "type": "string",
+                    "enum": ["screenshot", "left_click", "type", "scroll", "key"],
+                },
+                "coordinate": {"type": "array", "items": {"type": "integer"}},
+                "text": {"type": "string"},
+            },
+            "required": ["action"],
+        },
+    },
 ]
 _AGENT_SYSTEMS = (
     "You are an autonomous software engineering agent. Work in the repository using the tools. Think before each action and explain your plan.",
@@ -89,14 +130,18 @@ _AGENT_SYSTEMS = (
     "Act as a senior engineer fixing issues end to end. Use tools; reason step by step about the code before editing.",
     "You are a background agent resolving tickets. Read the relevant code, propose a fix, apply it, and verify with tests.",
 )
-_COMPUTER_TASKS = ("Open the spreadsheet on the desktop and sort it by the second column.",
-                   "Find the settings page and turn on dark mode.",
-                   "Fill the web form with the details from the e-mail that is open.",
-                   "Download the latest invoice from the billing page and rename it.")
-_VISION_ASKS = ("Describe this chart in detail and extract every number it shows.",
-                "Transcribe all the text in this image, then explain what the document is.",
-                "What is happening in this screenshot? List every UI element and its state.",
-                "Solve the math problem in the photo and explain each step.")
+_COMPUTER_TASKS = (
+    "Open the spreadsheet on the desktop and sort it by the second column.",
+    "Find the settings page and turn on dark mode.",
+    "Fill the web form with the details from the e-mail that is open.",
+    "Download the latest invoice from the billing page and rename it.",
+)
+_VISION_ASKS = (
+    "Describe this chart in detail and extract every number it shows.",
+    "Transcribe all the text in this image, then explain what the document is.",
+    "What is happening in this screenshot? List every UI element and its state.",
+    "Solve the math problem in the photo and explain each step.",
+)
 
 
 class _Campaign(Population):
@@ -106,14 +151,29 @@ class _Campaign(Population):
     pool_base: ClassVar[int] = 0  # hosting block(s) this operator rents
 
     # -- content ------------------------------------------------------------
-    def _harvest(self, w: World, rng: random.Random, kind: str) -> tuple[Call, Reply]:
-        """One harvesting request of the given kind (model filled in by the caller)."""
+    def _harvest(
+        self, w: World, rng: random.Random, kind: str, *, evasive: bool = False
+    ) -> tuple[Call, Reply]:
+        """One harvesting request; ``evasive`` operators redraw until no well-known CoT phrase is left."""
+        call, reply = self._harvest_once(w, rng, kind)
+        for _ in range(12):
+            if not evasive:
+                break
+            text = (call.system + "\n" + "\n".join(m.text for m in call.messages)).lower()
+            if not any(k in text for k in COT_KEYWORDS):
+                break
+            call, reply = self._harvest_once(w, rng, kind)
+        return call, reply
+
+    def _harvest_once(self, w: World, rng: random.Random, kind: str) -> tuple[Call, Reply]:
         call = Call(model=MODEL_FLAGSHIP, messages=[])
         if kind == "recon":
             pool = rng.choice(("math", "math", "code", "prompt", "roleplay"))
             item = pick(w.source, pool, rng)
             answer = item.first("assistant") or answer_text(w.source, rng)
-            call.messages = [Msg("user", phrases.reasoning_reconstruction(rng, item.first("user"), answer))]
+            call.messages = [
+                Msg("user", phrases.reasoning_reconstruction(rng, item.first("user"), answer))
+            ]
             return call, reply_from(stepwise_reasoning(rng, item.first("user"), answer))
         if kind == "grade":
             pool = rng.choice(("math", "code", "prompt"))
@@ -123,12 +183,18 @@ class _Campaign(Population):
             rng.shuffle(cands)
             system, user = phrases.rubric_grading(rng, item.first("user"), cands)
             call.system, call.messages = system, [Msg("user", user)]
-            scores = "\n".join(f"Candidate {k + 1}: {rng.randint(2, 10)}" for k in range(len(cands)))
-            return call, reply_from(f"{scores}\nThe best candidate is correct and complete; the others contain errors.")
+            scores = "\n".join(
+                f"Candidate {k + 1}: {rng.randint(2, 10)}" for k in range(len(cands))
+            )
+            return call, reply_from(
+                f"{scores}\nThe best candidate is correct and complete; the others contain errors."
+            )
         if kind == "rewrite":
             call.messages = [Msg("user", phrases.censorship_rewrite(rng))]
-            return call, reply_from("The events are described differently by different sources. Authorities emphasised "
-                                    "the restoration of order and continued development in the region.")
+            return call, reply_from(
+                "The events are described differently by different sources. Authorities emphasised "
+                "the restoration of order and continued development in the region."
+            )
         if kind == "expert":
             pool = rng.choice(("code", "math", "roleplay", "prompt"))
             item = pick(w.source, pool, rng)
@@ -138,36 +204,64 @@ class _Campaign(Population):
             else:
                 call.messages = [Msg("user", phrases.expert_user_wrap(rng, item.first("user")))]
             body = item.first("assistant") or answer_text(w.source, rng)
-            return call, reply_from(stepwise_reasoning(rng, item.first("user"), body) if pool == "math" else body)
+            return call, reply_from(
+                stepwise_reasoning(rng, item.first("user"), body) if pool == "math" else body
+            )
         if kind == "casual":
             pool = rng.choice(("math", "code", "prompt"))
             item = pick(w.source, pool, rng)
             call.messages = [Msg("user", phrases.casual_paraphrase(rng, item.first("user")))]
-            return call, reply_from(stepwise_reasoning(rng, item.first("user"), item.first("assistant") or answer_text(w.source, rng)))
+            return call, reply_from(
+                stepwise_reasoning(
+                    rng, item.first("user"), item.first("assistant") or answer_text(w.source, rng)
+                )
+            )
         if kind == "data":
             table = csv_table(rng)
-            ask = rng.choice(("Analyze this dataset: find trends, outliers and give three recommendations. Show your calculations.",
-                              "Compute summary statistics per group and explain what drives the differences.",
-                              "Clean this data, then build a short report with the key findings, reasoning step by step."))
-            call.system = rng.choice(("You are a senior data analyst.", "", "You are an expert data scientist. Be rigorous."))
+            ask = rng.choice(
+                (
+                    "Analyze this dataset: find trends, outliers and give three recommendations. Show your calculations.",
+                    "Compute summary statistics per group and explain what drives the differences.",
+                    "Clean this data, then build a short report with the key findings, reasoning step by step.",
+                )
+            )
+            call.system = rng.choice(
+                (
+                    "You are a senior data analyst.",
+                    "",
+                    "You are an expert data scientist. Be rigorous.",
+                )
+            )
             call.messages = [Msg("user", f"{ask}\n\n```csv\n{table}\n```")]
             return call, reply_from(answer_text(w.source, rng))
         if kind == "vision":
-            call.messages = [Msg("user", rng.choice(_VISION_ASKS), images=[fake_image(rng, rng.random() < 0.5)
-                                                                          for _ in range(rng.randint(1, 2))])]
+            call.messages = [
+                Msg(
+                    "user",
+                    rng.choice(_VISION_ASKS),
+                    images=[fake_image(rng, rng.random() < 0.5) for _ in range(rng.randint(1, 2))],
+                )
+            ]
             return call, reply_from(answer_text(w.source, rng, 1200))
         raise ValueError(kind)
 
-    def _agent_loop(self, w: World, task: int, step: int, steps: int, kind: str) -> tuple[Call, Reply]:
+    def _agent_loop(
+        self, w: World, task: int, step: int, steps: int, kind: str
+    ) -> tuple[Call, Reply]:
         """Step ``step`` of a multi-step agent task, rebuilt from the task seed."""
         trng = random.Random(task)
         if kind == "computer":
-            specs, system = _COMPUTER_TOOL, "You are a computer-use agent. Take a screenshot before each action."
+            specs, system = (
+                _COMPUTER_TOOL,
+                "You are a computer-use agent. Take a screenshot before each action.",
+            )
             query = trng.choice(_COMPUTER_TASKS)
         elif kind == "orchestrate":
             item = pick(w.source, "tool", trng)
             specs = tool_specs(item) or _CODING_TOOLS
-            system = phrases.orchestration_system_prompt(trng, w.calendar.date(trng.randrange(w.calendar.days)))
+            system = phrases.orchestration_system_prompt(
+                trng, w.calendar.date(trng.randrange(w.calendar.days))
+            )
             query = item.first("user")[:1200]
         else:  # agentic coding
             item = pick(w.source, "code", trng)
@@ -177,42 +271,98 @@ class _Campaign(Population):
         prefix = f"call_{task % 1_000_003:x}_"
         for s in range(step):
             calls = self._loop_calls(trng, specs, query, f"{prefix}{s}_", kind)
-            msgs.append(Msg("assistant", text=trng.choice(("", "Let me check that first.", "Next, I will verify the result.")),
-                            tool_calls=calls))
+            msgs.append(
+                Msg(
+                    "assistant",
+                    text=trng.choice(
+                        ("", "Let me check that first.", "Next, I will verify the result.")
+                    ),
+                    tool_calls=calls,
+                )
+            )
             for c in calls:
                 if kind == "computer":
                     msgs.append(Msg("tool", "screenshot taken", tool_call_id=c.id))
-                    msgs.append(Msg("user", "Here is the screenshot.", images=[fake_image(trng, True)]))
+                    msgs.append(
+                        Msg("user", "Here is the screenshot.", images=[fake_image(trng, True)])
+                    )
                 elif kind == "agentic":
                     msgs.append(Msg("tool", code_file(trng), tool_call_id=c.id))
                 else:
                     msgs.append(Msg("tool", tool_result(trng, c), tool_call_id=c.id))
         call = Call(model=MODEL_FLAGSHIP, messages=msgs, system=system, tools=specs)
         if step < steps:
-            reply = reply_from(random.Random(task + step).choice(("", "I'll start by looking at the relevant files.",
-                                                                  "Planning: first gather data, then act.")),
-                               tool_calls=self._loop_calls(random.Random(task * 7 + step), specs, query, f"{prefix}{step}_", kind))
+            reply = reply_from(
+                random.Random(task + step).choice(
+                    (
+                        "",
+                        "I'll start by looking at the relevant files.",
+                        "Planning: first gather data, then act.",
+                    )
+                ),
+                tool_calls=self._loop_calls(
+                    random.Random(task * 7 + step), specs, query, f"{prefix}{step}_", kind
+                ),
+            )
         else:
             reply = reply_from(answer_text(w.source, random.Random(task - 1), 1500))
         return call, reply
 
     @staticmethod
-    def _loop_calls(rng: random.Random, specs: list[dict[str, Any]], query: str, prefix: str, kind: str) -> list[ToolCall]:
+    def _loop_calls(
+        rng: random.Random, specs: list[dict[str, Any]], query: str, prefix: str, kind: str
+    ) -> list[ToolCall]:
         if kind == "computer":
-            return [ToolCall(id=f"{prefix}0", name="computer",
-                             arguments={"action": rng.choice(("screenshot", "left_click", "type")),
-                                        "coordinate": [rng.randrange(1280), rng.randrange(800)]})]
-        return make_tool_calls(rng, specs, query, prefix, parallel=rng.choice((1, 1, 2, 3)) if kind == "orchestrate" else 1)
+            return [
+                ToolCall(
+                    id=f"{prefix}0",
+                    name="computer",
+                    arguments={
+                        "action": rng.choice(("screenshot", "left_click", "type")),
+                        "coordinate": [rng.randrange(1280), rng.randrange(800)],
+                    },
+                )
+            ]
+        return make_tool_calls(
+            rng,
+            specs,
+            query,
+            prefix,
+            parallel=rng.choice((1, 1, 2, 3)) if kind == "orchestrate" else 1,
+        )
 
     # -- accounts ---------------------------------------------------------------
-    def _operator_account(self, w: World, i: int, *, created: float, tier: str, api: str, net: Network,
-                          payment: str | None, email: str, verified: bool | None = False,
-                          country: tuple[str, float] | None = None, **extra: Any) -> Account:
+    def _operator_account(
+        self,
+        w: World,
+        i: int,
+        *,
+        created: float,
+        tier: str,
+        api: str,
+        net: Network,
+        payment: str | None,
+        email: str,
+        verified: bool | None = False,
+        country: tuple[str, float] | None = None,
+        **extra: Any,
+    ) -> Account:
         rng = w.rng(self.group, "acct", i)
         cc, tz = country or COUNTRIES[rng.randrange(len(COUNTRIES))]
-        return Account(account_id=self._aid(w, i), created_at=created, tier=tier, country=cc, tz_hours=tz, api=api,
-                       net=net, keys=[w.oid("key", self.group, i, k) for k in range(extra.pop("n_keys", 1))],
-                       payment_fp=payment, verified=verified, email_domain=email, extra=extra)
+        return Account(
+            account_id=self._aid(w, i),
+            created_at=created,
+            tier=tier,
+            country=cc,
+            tz_hours=tz,
+            api=api,
+            net=net,
+            keys=[w.oid("key", self.group, i, k) for k in range(extra.pop("n_keys", 1))],
+            payment_fp=payment,
+            verified=verified,
+            email_domain=email,
+            extra=extra,
+        )
 
 
 class ReasoningRewardModel(_Campaign):
@@ -230,10 +380,17 @@ class ReasoningRewardModel(_Campaign):
         n_cards = max(1, self.n_accounts(w) // 8)
         country = COUNTRIES[op.randrange(len(COUNTRIES))] if rng.random() < 0.7 else None
         return self._operator_account(
-            w, i, created=created, tier="standard", api="openai.chat.completions" if rng.random() < 0.8 else "anthropic.messages",
+            w,
+            i,
+            created=created,
+            tier="standard",
+            api=API_SHAPES[i % 3],
             net=Network(ips=[ip, hosting_ip(rng, 0, size=4)[0]], asn=asn, user_agent=ua, tls=tls),
-            payment=w.oid("pf", self.group, i % n_cards), email=rng.choice(_FREEMAIL), country=country,
-            join=rng.uniform(0.4, 0.7))
+            payment=w.oid("pf", self.group, i % n_cards),
+            email=rng.choice(_FREEMAIL),
+            country=country,
+            join=rng.uniform(0.4, 0.7),
+        )
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         if day == 0:
@@ -251,7 +408,9 @@ class ReasoningRewardModel(_Campaign):
                 plans.append((wave + rng.uniform(0, 25), kind, rng.getrandbits(63), ()))
         return plans
 
-    def render(self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]) -> dict[str, Any]:
+    def render(
+        self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
         rng = random.Random(seed)
         call, reply = self._harvest(w, rng, kind)
         call.model = MODEL_REASONER
@@ -263,7 +422,9 @@ class ReasoningRewardModel(_Campaign):
         else:
             call.reasoning_effort = "high"
             call.n = rng.choice((None, None, 4))
-        return emit(w, acct, ts, call, reply, rng, ip=acct.net.ips[rng.randrange(len(acct.net.ips))])
+        return emit(
+            w, acct, ts, call, reply, rng, ip=acct.net.ips[rng.randrange(len(acct.net.ips))]
+        )
 
 
 class AgenticMulti(_Campaign):
@@ -276,8 +437,17 @@ class AgenticMulti(_Campaign):
         rng = w.rng(self.group, "acct", i)
         api = rng.choice(API_SHAPES)
         ua, tls = ua_and_tls(rng, api)
-        path = rng.choices(("direct", "cloud:aws", "cloud:gcp", "cloud:azure", "reseller:routerhub", "reseller:tokenbay"),
-                           weights=(40, 10, 10, 10, 15, 15))[0]
+        path = rng.choices(
+            (
+                "direct",
+                "cloud:aws",
+                "cloud:gcp",
+                "cloud:azure",
+                "reseller:routerhub",
+                "reseller:tokenbay",
+            ),
+            weights=(40, 10, 10, 10, 15, 15),
+        )[0]
         if rng.random() < 0.5:
             ip, asn = hosting_ip(rng, 2 + i % 6, size=16)
         else:
@@ -285,12 +455,20 @@ class AgenticMulti(_Campaign):
         kind_weights = [rng.uniform(0.2, 1.0) for _ in self._KINDS]
         kind_weights[i % len(self._KINDS)] += 2.0  # each account leans to one capability
         return self._operator_account(
-            w, i, created=w.calendar.start - rng.uniform(2, 200) * 86400,
-            tier=rng.choice(("free", "standard", "startup", "edu", "enterprise")), api=api,
+            w,
+            i,
+            created=w.calendar.start - rng.uniform(2, 200) * 86400,
+            tier=rng.choice(("free", "standard", "startup", "edu", "enterprise")),
+            api=api,
             net=Network(ips=[ip], asn=asn, user_agent=ua, tls=tls, access_path=path),
-            payment=w.oid("pf", self.group, i if i % 7 else "shared"), email=rng.choice(_FREEMAIL + ("devmail.example",)),
-            verified=rng.random() < 0.3, weights=kind_weights, tasks=rng.uniform(4, 8), hours=rng.uniform(10, 20),
-            offset=rng.uniform(0, 8))
+            payment=w.oid("pf", self.group, i if i % 7 else "shared"),
+            email=rng.choice(_FREEMAIL + ("devmail.example",)),
+            verified=rng.random() < 0.3,
+            weights=kind_weights,
+            tasks=rng.uniform(4, 8),
+            hours=rng.uniform(10, 20),
+            offset=rng.uniform(0, 8),
+        )
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         rng = w.rng(self.group, i, day)
@@ -306,23 +484,31 @@ class AgenticMulti(_Campaign):
                 ts += rng.uniform(2, 15)
         return plans
 
-    def render(self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]) -> dict[str, Any]:
+    def render(
+        self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
         rng = random.Random(seed)
         task, step, steps = args
         if kind in ("data", "vision"):
             call, reply = self._harvest(w, rng, kind)
         else:
             call, reply = self._agent_loop(w, task, step, steps, kind)
-        call.model = MODEL_NEW if ts >= w.calendar.release_ts + 3 * 86400 and rng.random() < 0.3 else MODEL_FLAGSHIP
+        call.model = (
+            MODEL_NEW
+            if ts >= w.calendar.release_ts + 3 * 86400 and rng.random() < 0.3
+            else MODEL_FLAGSHIP
+        )
         call.max_tokens = rng.choice((4096, 8192))
         call.temperature = rng.choice((None, 0.2, 0.7))
-        return emit(w, acct, ts, call, reply, rng, session_id=f"task_{task:016x}" if steps else None)
+        return emit(
+            w, acct, ts, call, reply, rng, session_id=f"task_{task:016x}" if steps else None
+        )
 
 
 class ToolOrchestration(_Campaign):
     group = "attack:tool_orchestration"
-    base_accounts = 24
-    min_accounts = 3
+    base_accounts = 12
+    min_accounts = 2
 
     def account(self, w: World, i: int) -> Account:
         rng = w.rng(self.group, "acct", i)
@@ -331,13 +517,26 @@ class ToolOrchestration(_Campaign):
         ip, asn = hosting_ip(rng, 10 + i % 3, size=4)
         ua, tls = ua_and_tls(op, "openai")
         return self._operator_account(
-            w, i, created=w.calendar.start - rng.uniform(10, 90) * 86400, tier=rng.choice(("standard", "startup")),
+            w,
+            i,
+            created=w.calendar.start - rng.uniform(10, 90) * 86400,
+            tier=rng.choice(("standard", "startup")),
             api="openai.chat.completions" if rng.random() < 0.7 else "openai.responses",
-            net=Network(ips=[ip, hosting_ip(rng, 10 + i % 3, size=4)[0]], asn=asn, user_agent=ua, tls=tls,
-                        access_path=rng.choice(("direct", "direct", "cloud:aws"))),
-            payment=w.oid("pf", self.group, i % 5), email=w.oid("d", self.group, i % 4, n=8)[2:] + ".example",
-            verified=rng.random() < 0.5, curve=op.randrange(len(curves)), phase=rng.randrange(144),
-            daily=rng.uniform(20, 35), pivot=op.uniform(2, 20) * 3600)
+            net=Network(
+                ips=[ip, hosting_ip(rng, 10 + i % 3, size=4)[0]],
+                asn=asn,
+                user_agent=ua,
+                tls=tls,
+                access_path=rng.choice(("direct", "direct", "cloud:aws")),
+            ),
+            payment=w.oid("pf", self.group, i % 5),
+            email=w.oid("d", self.group, i % 4, n=8)[2:] + ".example",
+            verified=rng.random() < 0.5,
+            curve=op.randrange(len(curves)),
+            phase=rng.randrange(144),
+            daily=rng.uniform(100, 220),
+            pivot=op.uniform(2, 20) * 3600,
+        )
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         rng = w.rng(self.group, i, day)
@@ -353,7 +552,9 @@ class ToolOrchestration(_Campaign):
                 ts += rng.uniform(0.5, 6)
         return plans
 
-    def render(self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]) -> dict[str, Any]:
+    def render(
+        self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
         rng = random.Random(seed)
         task, step, steps = args
         call, reply = self._agent_loop(w, task, step, steps, "orchestrate")
@@ -361,8 +562,16 @@ class ToolOrchestration(_Campaign):
         call.model = MODEL_NEW if pivoted and random.Random(task).random() < 0.5 else MODEL_FLAGSHIP
         call.temperature = 0.0 if rng.random() < 0.5 else 0.7
         call.max_tokens = 4096
-        return emit(w, acct, ts, call, reply, rng, ip=acct.net.ips[rng.randrange(len(acct.net.ips))],
-                    session_id=f"run_{task:016x}")
+        return emit(
+            w,
+            acct,
+            ts,
+            call,
+            reply,
+            rng,
+            ip=acct.net.ips[rng.randrange(len(acct.net.ips))],
+            session_id=f"run_{task:016x}",
+        )
 
 
 class HydraReseller(_Campaign):
@@ -377,11 +586,22 @@ class HydraReseller(_Campaign):
         ua, tls = ua_and_tls(op, api)  # one proxy software stack per API
         curves = w.source.rate_curves()
         return self._operator_account(
-            w, i, created=w.calendar.start - rng.uniform(1, 120) * 86400, tier=rng.choice(("free", "standard", "standard", "startup")),
-            api=api, net=Network(ips=[hosting_ip(rng, 14)[0]], asn=hosting_ip(rng, 14)[1], user_agent=ua, tls=tls),
+            w,
+            i,
+            created=w.calendar.start - rng.uniform(1, 120) * 86400,
+            tier=rng.choice(("free", "standard", "standard", "startup")),
+            api=api,
+            net=Network(
+                ips=[hosting_ip(rng, 14)[0]], asn=hosting_ip(rng, 14)[1], user_agent=ua, tls=tls
+            ),
             payment=w.oid("pf", self.group, i // 3),
-            email=rng.choice(_FREEMAIL), verified=rng.random() < 0.2, n_keys=rng.randint(1, 3),
-            curve=rng.randrange(len(curves)), daily=rng.uniform(10, 20), attack_share=rng.uniform(0.25, 0.6))
+            email=rng.choice(_FREEMAIL),
+            verified=rng.random() < 0.2,
+            n_keys=rng.randint(1, 3),
+            curve=rng.randrange(len(curves)),
+            daily=rng.uniform(10, 20),
+            attack_share=rng.uniform(0.25, 0.6),
+        )
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         rng = w.rng(self.group, i, day)
@@ -396,19 +616,28 @@ class HydraReseller(_Campaign):
             plans.append((base + t, kind, rng.getrandbits(63), ()))
         return plans
 
-    def render(self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]) -> dict[str, Any]:
+    def render(
+        self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
         rng = random.Random(seed)
         if kind == "customer":  # unrelated requests of the reseller's paying customers
             pool = rng.choice(("chat", "chat", "code", "prompt"))
             item = pick(w.source, pool, rng)
             system, msgs, text = chat_history(item, 0)
-            call, reply = Call(model=MODEL_FLAGSHIP, messages=msgs, system=system), reply_from(text or answer_text(w.source, rng))
+            call, reply = (
+                Call(model=MODEL_FLAGSHIP, messages=msgs, system=system),
+                reply_from(text or answer_text(w.source, rng)),
+            )
         else:
             call, reply = self._harvest(w, rng, kind)
         call.model = rng.choice((MODEL_FLAGSHIP, MODEL_FLAGSHIP, MODEL_REASONER))
         call.stream = rng.random() < 0.5
-        ip, asn = hosting_ip(rng, 14 + rng.randrange(2), size=4)  # the proxy pool rotates per request
-        return emit(w, acct, ts, call, reply, rng, ip=ip, asn=asn, user_id=f"cust_{rng.getrandbits(20):05x}")
+        ip, asn = hosting_ip(
+            rng, 14 + rng.randrange(2), size=4
+        )  # the proxy pool rotates per request
+        return emit(
+            w, acct, ts, call, reply, rng, ip=ip, asn=asn, user_id=f"cust_{rng.getrandbits(20):05x}"
+        )
 
 
 class AdaptiveParaphrase(_Campaign):
@@ -425,18 +654,31 @@ class AdaptiveParaphrase(_Campaign):
         ua, tls = ua_and_tls(rng, api, browser=rng.random() < 0.3)
         country, tz = COUNTRIES[rng.randrange(len(COUNTRIES))]
         return self._operator_account(
-            w, i, created=created, tier=rng.choice(("free", "standard")), api=api,
-            net=Network(ips=[residential_ip(rng)[0]], asn=64496, user_agent=ua, tls=tls), payment=w.oid("pf", self.group, i),
-            email=rng.choice(_FREEMAIL), verified=False, country=(country, tz), n_keys=4,
-            key_rotation_s=rng.uniform(8, 16) * 3600, first_day=first_day, lifetime=rng.randint(2, 4),
-            sessions=rng.uniform(3, 6))
+            w,
+            i,
+            created=created,
+            tier=rng.choice(("free", "standard")),
+            api=api,
+            net=Network(ips=[residential_ip(rng)[0]], asn=64496, user_agent=ua, tls=tls),
+            payment=w.oid("pf", self.group, i),
+            email=rng.choice(_FREEMAIL),
+            verified=False,
+            country=(country, tz),
+            n_keys=4,
+            key_rotation_s=rng.uniform(8, 16) * 3600,
+            first_day=first_day,
+            lifetime=rng.randint(2, 4),
+            sessions=rng.uniform(3, 6),
+        )
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         first = acct.extra["first_day"]
         if not first <= day < first + acct.extra["lifetime"]:
             return []
         rng = w.rng(self.group, i, day)
-        starts = human_session_starts(rng, w.calendar.day_start(day), acct.tz_hours, acct.extra["sessions"], weekday=day % 7)
+        starts = human_session_starts(
+            rng, w.calendar.day_start(day), acct.tz_hours, acct.extra["sessions"], weekday=day % 7
+        )
         plans: list[Plan] = []
         free_at = 0.0
         for s in starts:
@@ -449,15 +691,21 @@ class AdaptiveParaphrase(_Campaign):
             free_at = ts
         return plans
 
-    def render(self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]) -> dict[str, Any]:
+    def render(
+        self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
         rng = random.Random(seed)
         (session,) = args
-        call, reply = self._harvest(w, rng, kind)
-        call.model = MODEL_NEW if ts >= w.calendar.release_ts and rng.random() < 0.5 else MODEL_FLAGSHIP
+        call, reply = self._harvest(w, rng, kind, evasive=True)
+        call.model = (
+            MODEL_NEW if ts >= w.calendar.release_ts and rng.random() < 0.5 else MODEL_FLAGSHIP
+        )
         call.temperature = rng.choice((None, 0.7, 1.0))
         call.stream = rng.random() < 0.7
         ip, asn = residential_ip(random.Random(session))  # a residential proxy exit per session
-        return emit(w, acct, ts, call, reply, rng, ip=ip, asn=asn, session_id=f"sess_{session:012x}")
+        return emit(
+            w, acct, ts, call, reply, rng, ip=ip, asn=asn, session_id=f"sess_{session:012x}"
+        )
 
 
 class LowAndSlow(_Campaign):
@@ -475,10 +723,18 @@ class LowAndSlow(_Campaign):
         else:
             ip, asn = hosting_ip(rng, 16 + i % 4, size=16)
         return self._operator_account(
-            w, i, created=w.calendar.start - rng.uniform(30, 400) * 86400, tier=rng.choice(("free", "standard", "edu")),
-            api=api, net=Network(ips=[ip], asn=asn, user_agent=ua, tls=tls), payment=w.oid("pf", self.group, i),
-            email=rng.choice(_FREEMAIL), verified=rng.random() < 0.4, daily=rng.uniform(12, 28),
-            start_hour=rng.uniform(0, 24))
+            w,
+            i,
+            created=w.calendar.start - rng.uniform(30, 400) * 86400,
+            tier=rng.choice(("free", "standard", "edu")),
+            api=api,
+            net=Network(ips=[ip], asn=asn, user_agent=ua, tls=tls),
+            payment=w.oid("pf", self.group, i),
+            email=rng.choice(_FREEMAIL),
+            verified=rng.random() < 0.4,
+            daily=rng.uniform(12, 28),
+            start_hour=rng.uniform(0, 24),
+        )
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         rng = w.rng(self.group, i, day)
@@ -486,18 +742,34 @@ class LowAndSlow(_Campaign):
         ts = w.calendar.day_start(day) + acct.extra["start_hour"] * 3600 + rng.uniform(0, 3600)
         plans: list[Plan] = []
         for _ in range(n):
-            plans.append((ts, rng.choices(("expert", "recon", "casual"), weights=(50, 30, 20))[0], rng.getrandbits(63), ()))
-            ts += 3600.0 / self.HOURLY_CAP * rng.uniform(1.1, 2.5)  # never more than the cap per hour
+            plans.append(
+                (
+                    ts,
+                    rng.choices(("expert", "recon", "casual"), weights=(50, 30, 20))[0],
+                    rng.getrandbits(63),
+                    (),
+                )
+            )
+            ts += (
+                3600.0 / self.HOURLY_CAP * rng.uniform(1.1, 2.5)
+            )  # never more than the cap per hour
         return plans
 
-    def render(self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]) -> dict[str, Any]:
+    def render(
+        self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
         rng = random.Random(seed)
-        call, reply = self._harvest(w, rng, kind)
+        call, reply = self._harvest(w, rng, kind, evasive=True)
         call.model = rng.choice((MODEL_FLAGSHIP, MODEL_REASONER))
         call.temperature = rng.choice((None, 0.3, 0.7))
         return emit(w, acct, ts, call, reply, rng)
 
 
 ATTACK_CAMPAIGNS: tuple[type[Population], ...] = (
-    ReasoningRewardModel, AgenticMulti, ToolOrchestration, HydraReseller, AdaptiveParaphrase, LowAndSlow,
+    ReasoningRewardModel,
+    AgenticMulti,
+    ToolOrchestration,
+    HydraReseller,
+    AdaptiveParaphrase,
+    LowAndSlow,
 )

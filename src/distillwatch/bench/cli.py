@@ -13,15 +13,31 @@ from rich.table import Table
 
 __all__ = ["bench_app", "resolve_source", "render_table"]
 
-bench_app = typer.Typer(help="distillbench: realistic labelled traffic and the metrics that judge detection.",
-                        no_args_is_help=True)
+bench_app = typer.Typer(
+    help="distillbench: realistic labelled traffic and the metrics that judge detection.",
+    no_args_is_help=True,
+)
 _console = Console()
 _DEFAULT_CORPORA = Path("../shared/corpora")
 
-CorporaOpt = Annotated[Path | None, typer.Option("--corpora", help="Corpora folder (default ../shared/corpora).")]
-BuiltinOpt = Annotated[bool, typer.Option("--builtin", help="Use the small built-in synthetic texts instead of corpora.")]
-ScaleOpt = Annotated[float, typer.Option("--scale", help="1 = about 150-200K exchanges over two weeks.")]
+CorporaOpt = Annotated[
+    Path | None, typer.Option("--corpora", help="Corpora folder (default ../shared/corpora).")
+]
+BuiltinOpt = Annotated[
+    bool,
+    typer.Option("--builtin", help="Use the small built-in synthetic texts instead of corpora."),
+]
+ScaleOpt = Annotated[
+    float, typer.Option("--scale", help="1 = about 150-200K exchanges over two weeks.")
+]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Same seed, same data.")]
+DaysOpt = Annotated[int, typer.Option("--days", min=1, help="Simulated days (the model release is in the middle).")]
+
+
+def _calendar(days: int) -> Any:
+    from distillwatch.bench.world import Calendar
+
+    return Calendar(days=days, release_day=days // 2)
 
 
 def resolve_source(corpora: Path | None, builtin: bool) -> Any:
@@ -35,7 +51,8 @@ def resolve_source(corpora: Path | None, builtin: bool) -> Any:
     path = corpora or _DEFAULT_CORPORA
     if not path.is_dir():
         raise typer.BadParameter(
-            f"corpora folder {path} not found; pass --corpora DIR, or --builtin for the small synthetic texts")
+            f"corpora folder {path} not found; pass --corpora DIR, or --builtin for the small synthetic texts"
+        )
     try:
         return CorporaSource(path)
     except CorporaMissingError as exc:
@@ -44,24 +61,31 @@ def resolve_source(corpora: Path | None, builtin: bool) -> Any:
 
 @bench_app.command()
 def generate(
-    out: Annotated[Path, typer.Option("--out", help="Output folder for exchanges.jsonl and labels.jsonl.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Output folder for exchanges.jsonl and labels.jsonl.")
+    ],
     corpora: CorporaOpt = None,
     builtin: BuiltinOpt = False,
     scale: ScaleOpt = 1.0,
     seed: SeedOpt = 0,
+    days: DaysOpt = 14,
 ) -> None:
     """Write exchanges.jsonl (exchange-log v1) and a separate labels.jsonl."""
     from distillwatch.bench.generate import generate as run_generate
 
     source = resolve_source(corpora, builtin)
-    result = run_generate(out, source=source, scale=scale, seed=seed)
-    _console.print(f"wrote {result.exchanges:,} exchanges of {result.accounts:,} accounts "
-                   f"({result.attack_accounts:,} attacking) to {result.out_dir} in {result.seconds:.1f}s")
+    result = run_generate(out, source=source, scale=scale, seed=seed, calendar=_calendar(days))
+    _console.print(
+        f"wrote {result.exchanges:,} exchanges of {result.accounts:,} accounts "
+        f"({result.attack_accounts:,} attacking) to {result.out_dir} in {result.seconds:.1f}s"
+    )
 
 
 @bench_app.command()
 def score(
-    data: Annotated[Path, typer.Option("--data", help="Folder with exchanges.jsonl and labels.jsonl.")],
+    data: Annotated[
+        Path, typer.Option("--data", help="Folder with exchanges.jsonl and labels.jsonl.")
+    ],
     scan: Annotated[Path, typer.Option("--scan", help="Scan output folder with accounts.jsonl.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -73,18 +97,24 @@ def score(
             raise typer.BadParameter(f"{need} not found")
     result = run_score(data, scan)
     if as_json:
-        typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode())
+        typer.echo(
+            orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode()
+        )
     else:
         _console.print(render_table({scan.name or "scan": result}))
 
 
 @bench_app.command()
 def run(
-    work: Annotated[Path, typer.Option("--work", help="Working folder: data/, scan/, baselines and scores.json.")],
+    work: Annotated[
+        Path,
+        typer.Option("--work", help="Working folder: data/, scan/, baselines and scores.json."),
+    ],
     corpora: CorporaOpt = None,
     builtin: BuiltinOpt = False,
     scale: ScaleOpt = 1.0,
     seed: SeedOpt = 0,
+    days: DaysOpt = 14,
 ) -> None:
     """Generate, scan with distillwatch, run both baselines, score all three side by side."""
     from distillwatch.bench.baselines import keyword_baseline, rate_limit_baseline
@@ -93,13 +123,17 @@ def run(
 
     source = resolve_source(corpora, builtin)
     data = work / "data"
-    result = run_generate(data, source=source, scale=scale, seed=seed)
-    _console.print(f"generated {result.exchanges:,} exchanges, {result.accounts:,} accounts in {result.seconds:.1f}s")
+    result = run_generate(data, source=source, scale=scale, seed=seed, calendar=_calendar(days))
+    _console.print(
+        f"generated {result.exchanges:,} exchanges, {result.accounts:,} accounts in {result.seconds:.1f}s"
+    )
     scores: dict[str, dict[str, Any]] = {}
     try:
         from distillwatch.scan import run_scan
     except ImportError as exc:  # the scanner is optional for the baselines
-        _console.print(f"[yellow]distillwatch scan unavailable ({exc}); scoring baselines only[/yellow]")
+        _console.print(
+            f"[yellow]distillwatch scan unavailable ({exc}); scoring baselines only[/yellow]"
+        )
     else:
         summary = run_scan([result.exchanges_path], work / "scan")
         _console.print(f"scan: {summary}")
@@ -108,9 +142,17 @@ def run(
     scores["rate limit"] = run_score(data, work / "baseline_rate")
     keyword_baseline(result.exchanges_path, work / "baseline_keyword")
     scores["CoT keywords"] = run_score(data, work / "baseline_keyword")
-    meta = {"scale": scale, "seed": seed, "source": getattr(source, "name", "?"), "exchanges": result.exchanges,
-            "accounts": result.accounts, "attack_accounts": result.attack_accounts}
-    (work / "scores.json").write_bytes(orjson.dumps({"run": meta, "scores": scores}, option=orjson.OPT_INDENT_2))
+    meta = {
+        "scale": scale,
+        "seed": seed,
+        "source": getattr(source, "name", "?"),
+        "exchanges": result.exchanges,
+        "accounts": result.accounts,
+        "attack_accounts": result.attack_accounts,
+    }
+    (work / "scores.json").write_bytes(
+        orjson.dumps({"run": meta, "scores": scores}, option=orjson.OPT_INDENT_2)
+    )
     _console.print(render_table(scores))
     _console.print(f"scores written to {work / 'scores.json'}")
 

@@ -79,8 +79,13 @@ def tool_specs(item: TextItem) -> list[dict[str, Any]]:
     for t in item.tools:
         fn = t.get("function", t)
         params = fn.get("parameters") or {"type": "object", "properties": {}}
-        out.append({"name": _safe_name(str(fn.get("name", "tool"))),
-                    "description": str(fn.get("description", ""))[:400], "parameters": params})
+        out.append(
+            {
+                "name": _safe_name(str(fn.get("name", "tool"))),
+                "description": str(fn.get("description", ""))[:400],
+                "parameters": params,
+            }
+        )
     return out
 
 
@@ -103,8 +108,9 @@ def _value(rng: random.Random, schema: dict[str, Any], words: list[str], numbers
     return rng.choice(words) if words else "example"
 
 
-def make_tool_calls(rng: random.Random, specs: list[dict[str, Any]], query: str, call_prefix: str,
-                    parallel: int = 1) -> list[ToolCall]:
+def make_tool_calls(
+    rng: random.Random, specs: list[dict[str, Any]], query: str, call_prefix: str, parallel: int = 1
+) -> list[ToolCall]:
     """Calls a model would plausibly make: arguments filled from the schema and the query."""
     if not specs:
         return []
@@ -115,15 +121,26 @@ def make_tool_calls(rng: random.Random, specs: list[dict[str, Any]], query: str,
         spec = specs[(j + rng.randrange(len(specs))) % len(specs)]
         props = (spec["parameters"] or {}).get("properties") or {}
         required = set((spec["parameters"] or {}).get("required") or [])
-        args = {name: _value(rng, sch if isinstance(sch, dict) else {}, words, numbers)
-                for name, sch in props.items() if name in required or rng.random() < 0.4}
+        args = {
+            name: _value(rng, sch if isinstance(sch, dict) else {}, words, numbers)
+            for name, sch in props.items()
+            if name in required or rng.random() < 0.4
+        }
         calls.append(ToolCall(id=f"{call_prefix}{j}", name=spec["name"], arguments=args))
     return calls
 
 
 def tool_result(rng: random.Random, call: ToolCall) -> str:
-    payload = {"ok": True, "tool": call.name, "result": {
-        "items": [{"id": rng.randrange(10_000), "value": round(rng.uniform(0, 1000), 2)} for _ in range(rng.randint(1, 3))]}}
+    payload = {
+        "ok": True,
+        "tool": call.name,
+        "result": {
+            "items": [
+                {"id": rng.randrange(10_000), "value": round(rng.uniform(0, 1000), 2)}
+                for _ in range(rng.randint(1, 3))
+            ]
+        },
+    }
     if rng.random() < 0.05:
         payload = {"ok": False, "error": "timeout contacting upstream service"}
     return orjson.dumps(payload).decode()
@@ -131,34 +148,60 @@ def tool_result(rng: random.Random, call: ToolCall) -> str:
 
 def stepwise_reasoning(rng: random.Random, question: str, solution: str) -> str:
     """A long, explicit reasoning trace built from a reference solution: what harvesting wants."""
-    lines = [ln.strip() for ln in solution.replace("####", "So the answer is").split("\n") if ln.strip()]
-    lead = rng.choice(["Let me restate the problem first.", "First, what is being asked?",
-                       "I'll start by identifying the known quantities."])
+    lines = [
+        ln.strip() for ln in solution.replace("####", "So the answer is").split("\n") if ln.strip()
+    ]
+    lead = rng.choice(
+        [
+            "Let me restate the problem first.",
+            "First, what is being asked?",
+            "I'll start by identifying the known quantities.",
+        ]
+    )
     steps = [f"Step {i + 1}: {ln}" for i, ln in enumerate(lines)]
-    check = rng.choice(["Let me double-check the arithmetic: it is consistent.",
-                        "Checking: each intermediate value follows from the previous step.",
-                        "Verifying against the question, the units match."])
+    check = rng.choice(
+        [
+            "Let me double-check the arithmetic: it is consistent.",
+            "Checking: each intermediate value follows from the previous step.",
+            "Verifying against the question, the units match.",
+        ]
+    )
     return "\n".join([lead, question[:300], *steps, check])
 
 
 def csv_table(rng: random.Random) -> str:
-    cols = rng.choice([("region", "month", "revenue", "units"), ("store", "week", "sales", "returns"),
-                       ("sensor", "hour", "temp_c", "humidity"), ("team", "sprint", "points", "bugs")])
+    cols = rng.choice(
+        [
+            ("region", "month", "revenue", "units"),
+            ("store", "week", "sales", "returns"),
+            ("sensor", "hour", "temp_c", "humidity"),
+            ("team", "sprint", "points", "bugs"),
+        ]
+    )
     rows = [",".join(cols)]
     for i in range(rng.randint(6, 18)):
-        rows.append(f"{cols[0][0].upper()}{i % 5},{i + 1},{rng.randint(100, 9000)},{rng.randint(0, 300)}")
+        rows.append(
+            f"{cols[0][0].upper()}{i % 5},{i + 1},{rng.randint(100, 9000)},{rng.randint(0, 300)}"
+        )
     return "\n".join(rows)
 
 
 def code_file(rng: random.Random) -> str:
     name = rng.choice(["parse", "load", "score", "render", "sync", "merge"])
-    return (f"import json\n\n\ndef {name}_items(path):\n    with open(path) as fh:\n"
-            f"        data = json.load(fh)\n    return [x for x in data if x.get('{name}')]\n\n"
-            f"# TODO: handle empty files (line {rng.randint(8, 200)})\n")
+    return (
+        f"import json\n\n\ndef {name}_items(path):\n    with open(path) as fh:\n"
+        f"        data = json.load(fh)\n    return [x for x in data if x.get('{name}')]\n\n"
+        f"# TODO: handle empty files (line {rng.randint(8, 200)})\n"
+    )
 
 
-def reply_from(text: str, *, reasoning: str = "", tool_calls: list[ToolCall] | None = None,
-               max_chars: int = 3000) -> Reply:
+def reply_from(
+    text: str,
+    *,
+    reasoning: str = "",
+    tool_calls: list[ToolCall] | None = None,
+    max_chars: int = 3000,
+) -> Reply:
     return Reply(text=text[:max_chars], reasoning=reasoning, tool_calls=tool_calls or [])
 
 

@@ -28,7 +28,14 @@ from distillwatch.bench.populations import BENIGN_POPULATIONS, Population
 from distillwatch.bench.textsource import TextSource
 from distillwatch.bench.world import Account, Calendar, World
 
-__all__ = ["GenerateResult", "all_populations", "iter_labels", "iter_exchanges", "generate", "DEFAULT_SHARD_SIZE"]
+__all__ = [
+    "GenerateResult",
+    "all_populations",
+    "iter_labels",
+    "iter_exchanges",
+    "generate",
+    "DEFAULT_SHARD_SIZE",
+]
 
 DEFAULT_SHARD_SIZE = 4096
 
@@ -57,7 +64,9 @@ def iter_labels(world: World, pops: list[Population] | None = None) -> Iterator[
             yield {"account_id": pop._aid(world, i), "label": pop.label, "group": pop.group}
 
 
-def _shards(world: World, pops: list[Population], shard_size: int) -> Iterator[list[tuple[int, int]]]:
+def _shards(
+    world: World, pops: list[Population], shard_size: int
+) -> Iterator[list[tuple[int, int]]]:
     shard: list[tuple[int, int]] = []
     for p, pop in enumerate(pops):
         for i in range(pop.n_accounts(world)):
@@ -69,13 +78,21 @@ def _shards(world: World, pops: list[Population], shard_size: int) -> Iterator[l
         yield shard
 
 
-def _iter_tagged(world: World, pops: list[Population], shard_size: int) -> Iterator[tuple[int, dict[str, Any]]]:
+def _iter_tagged(
+    world: World, pops: list[Population], shard_size: int
+) -> Iterator[tuple[int, dict[str, Any]]]:
     cal = world.calendar
     for shard in _shards(world, pops, shard_size):
-        accounts: dict[tuple[int, int], Account] = {key: pops[key[0]].account(world, key[1]) for key in shard}
+        accounts: dict[tuple[int, int], Account] = {
+            key: pops[key[0]].account(world, key[1]) for key in shard
+        }
         pending: list[tuple[Any, ...]] = []
 
-        def plan(day: int, _accounts: dict[tuple[int, int], Account] = accounts, _pending: list[tuple[Any, ...]] = pending) -> None:
+        def plan(
+            day: int,
+            _accounts: dict[tuple[int, int], Account] = accounts,
+            _pending: list[tuple[Any, ...]] = pending,
+        ) -> None:
             for (p, i), acct in _accounts.items():
                 for ts, kind, seed, args in pops[p].plan_day(world, acct, i, day):
                     _pending.append((ts, p, i, seed, kind, args))
@@ -94,16 +111,29 @@ def _iter_tagged(world: World, pops: list[Population], shard_size: int) -> Itera
             del pending[:k]
 
 
-def iter_exchanges(source: TextSource, *, scale: float = 1.0, seed: int = 0,
-                   shard_size: int = DEFAULT_SHARD_SIZE, calendar: Calendar | None = None) -> Iterator[dict[str, Any]]:
+def iter_exchanges(
+    source: TextSource,
+    *,
+    scale: float = 1.0,
+    seed: int = 0,
+    shard_size: int = DEFAULT_SHARD_SIZE,
+    calendar: Calendar | None = None,
+) -> Iterator[dict[str, Any]]:
     """Exchange-log v1 records, lazily: nothing is generated until asked for."""
     world = World(seed=seed, scale=scale, source=source, calendar=calendar or Calendar())
     for _, record in _iter_tagged(world, all_populations(), shard_size):
         yield record
 
 
-def generate(out_dir: str | Path, *, source: TextSource, scale: float = 1.0, seed: int = 0,
-             shard_size: int = DEFAULT_SHARD_SIZE, calendar: Calendar | None = None) -> GenerateResult:
+def generate(
+    out_dir: str | Path,
+    *,
+    source: TextSource,
+    scale: float = 1.0,
+    seed: int = 0,
+    shard_size: int = DEFAULT_SHARD_SIZE,
+    calendar: Calendar | None = None,
+) -> GenerateResult:
     """Write ``exchanges.jsonl`` and ``labels.jsonl`` into ``out_dir``; deterministic per seed."""
     if scale <= 0:
         raise ValueError("scale must be positive")
@@ -128,7 +158,13 @@ def generate(out_dir: str | Path, *, source: TextSource, scale: float = 1.0, see
             ex_by_group[pops[p].group] += 1
             total += 1
     return GenerateResult(
-        out_dir=out, exchanges_path=exchanges_path, labels_path=labels_path, exchanges=total,
-        accounts=sum(by_group.values()), attack_accounts=attack, accounts_by_group=dict(by_group),
-        exchanges_by_group=dict(ex_by_group), seconds=time.perf_counter() - started,
+        out_dir=out,
+        exchanges_path=exchanges_path,
+        labels_path=labels_path,
+        exchanges=total,
+        accounts=sum(by_group.values()),
+        attack_accounts=attack,
+        accounts_by_group=dict(by_group),
+        exchanges_by_group=dict(ex_by_group),
+        seconds=time.perf_counter() - started,
     )

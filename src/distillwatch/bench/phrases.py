@@ -84,14 +84,31 @@ _CONSTRAINT = [
 _FORMAT = [
     "Wrap the reasoning in <think></think> tags, then give the answer.",
     "Use the format 'Reasoning:' followed by 'Answer:'.",
-    "Return JSON with the keys \"reasoning\" and \"answer\".",
+    'Return JSON with the keys "reasoning" and "answer".',
     "",
     "Put the reasoning first and the final answer on the last line.",
     "Separate steps with blank lines.",
 ]
-_Q_LABEL = ["Question:", "Problem:", "Task:", "### Prompt", "[QUESTION]", "Q:", "Input:", "<question>"]
-_A_LABEL = ["Answer:", "Final answer:", "Reference response:", "### Completed response", "[ANSWER]",
-            "A:", "Output:", "<answer>"]
+_Q_LABEL = [
+    "Question:",
+    "Problem:",
+    "Task:",
+    "### Prompt",
+    "[QUESTION]",
+    "Q:",
+    "Input:",
+    "<question>",
+]
+_A_LABEL = [
+    "Answer:",
+    "Final answer:",
+    "Reference response:",
+    "### Completed response",
+    "[ANSWER]",
+    "A:",
+    "Output:",
+    "<answer>",
+]
 
 _GRADER_ROLE = [
     "You are a strict grader.",
@@ -113,12 +130,21 @@ _GRADER_TASK = [
     "Compute a quality score for each completion.",
 ]
 _CRITERIA = [
-    "correctness", "completeness of reasoning", "clarity", "harmlessness",
-    "instruction following", "conciseness", "use of evidence", "mathematical rigor",
-    "code quality", "tone", "faithfulness to the question", "logical consistency",
+    "correctness",
+    "completeness of reasoning",
+    "clarity",
+    "harmlessness",
+    "instruction following",
+    "conciseness",
+    "use of evidence",
+    "mathematical rigor",
+    "code quality",
+    "tone",
+    "faithfulness to the question",
+    "logical consistency",
 ]
 _GRADER_OUT = [
-    "Return only JSON: {\"scores\": [...], \"best\": <index>}.",
+    'Return only JSON: {"scores": [...], "best": <index>}.',
     "Output one line per candidate: 'Candidate k: score'.",
     "Give the score, then a one-sentence justification, for each candidate.",
     "Reply with a comma-separated list of scores and nothing else.",
@@ -162,13 +188,44 @@ _REWRITE_BODY = [
     "International observers criticised {topic}, and the issue remains heavily restricted in domestic media.",
 ]
 
-_ADJ = ["an expert", "a world-class", "a senior", "a highly experienced", "a meticulous",
-        "an award-winning", "a patient", "a rigorous", "a principal", "a veteran"]
-_ROLE = ["mathematician", "software engineer", "data scientist", "physics tutor", "competitive programmer",
-         "research scientist", "systems architect", "statistician", "professor", "analyst",
-         "machine learning engineer", "logician"]
-_FIELD = ["algebra", "distributed systems", "numerical methods", "algorithms", "probability",
-          "compilers", "databases", "applied mathematics", "web development", "scientific computing"]
+_ADJ = [
+    "an expert",
+    "a world-class",
+    "a senior",
+    "a highly experienced",
+    "a meticulous",
+    "an award-winning",
+    "a patient",
+    "a rigorous",
+    "a principal",
+    "a veteran",
+]
+_ROLE = [
+    "mathematician",
+    "software engineer",
+    "data scientist",
+    "physics tutor",
+    "competitive programmer",
+    "research scientist",
+    "systems architect",
+    "statistician",
+    "professor",
+    "analyst",
+    "machine learning engineer",
+    "logician",
+]
+_FIELD = [
+    "algebra",
+    "distributed systems",
+    "numerical methods",
+    "algorithms",
+    "probability",
+    "compilers",
+    "databases",
+    "applied mathematics",
+    "web development",
+    "scientific computing",
+]
 _DIRECTIVE = [
     "Explain every step of your solution in detail.",
     "Walk through your reasoning thoroughly before giving the final answer.",
@@ -180,17 +237,57 @@ _DIRECTIVE = [
     "Break the problem into parts and explain each part.",
     "Derive the answer from first principles, explaining as you go.",
 ]
-_EXTRA = ["", "Use markdown headings.", "Be exhaustive.", "Quality matters more than brevity.",
-          "Write for a smart reader new to the topic.", "Double-check the final result.",
-          "Answer in English.", "Include a short summary at the end."]
+_EXTRA = [
+    "",
+    "Use markdown headings.",
+    "Be exhaustive.",
+    "Quality matters more than brevity.",
+    "Write for a smart reader new to the topic.",
+    "Double-check the final result.",
+    "Answer in English.",
+    "Include a short summary at the end.",
+]
 
-_AGENT_NAMES = ["Atlas", "Nimbus", "Pilot", "Forge", "Relay", "Orbit", "Quill", "Vector",
-                "Beacon", "Cobalt", "Sable", "Helix", "Tandem", "Keystone", "Lattice", "Juniper"]
-_AGENT_KIND = ["tool-using assistant", "orchestration agent", "workflow automation agent",
-               "function-calling assistant", "autonomous operations agent", "task-planning agent"]
-_COMPANY = ["a logistics company", "an e-commerce platform", "a travel agency", "a fintech startup",
-            "a hospital network", "a media company", "an IT helpdesk", "a real-estate firm",
-            "a university", "a game studio", "a utilities provider", "a law firm"]
+_AGENT_NAMES = [
+    "Atlas",
+    "Nimbus",
+    "Pilot",
+    "Forge",
+    "Relay",
+    "Orbit",
+    "Quill",
+    "Vector",
+    "Beacon",
+    "Cobalt",
+    "Sable",
+    "Helix",
+    "Tandem",
+    "Keystone",
+    "Lattice",
+    "Juniper",
+]
+_AGENT_KIND = [
+    "tool-using assistant",
+    "orchestration agent",
+    "workflow automation agent",
+    "function-calling assistant",
+    "autonomous operations agent",
+    "task-planning agent",
+]
+_COMPANY = [
+    "a logistics company",
+    "an e-commerce platform",
+    "a travel agency",
+    "a fintech startup",
+    "a hospital network",
+    "a media company",
+    "an IT helpdesk",
+    "a real-estate firm",
+    "a university",
+    "a game studio",
+    "a utilities provider",
+    "a law firm",
+]
 _TOOL_POLICY = [
     "Call tools whenever they can answer more reliably than you can.",
     "Prefer parallel tool calls when the calls are independent.",
@@ -237,8 +334,13 @@ def _join(*parts: str) -> str:
 
 def reasoning_reconstruction(rng: random.Random, question: str, answer: str) -> str:
     """Ask the model to invent the reasoning behind an answer it is handed."""
-    instr = _join(_pick(rng, _OPEN), _pick(rng, _TASK), _pick(rng, _STYLE),
-                  _pick(rng, _CONSTRAINT), _pick(rng, _FORMAT))
+    instr = _join(
+        _pick(rng, _OPEN),
+        _pick(rng, _TASK),
+        _pick(rng, _STYLE),
+        _pick(rng, _CONSTRAINT),
+        _pick(rng, _FORMAT),
+    )
     ql, al = _pick(rng, _Q_LABEL), _pick(rng, _A_LABEL)
     body = f"{ql}\n{question}\n\n{al}\n{answer}"
     return f"{instr}\n\n{body}" if rng.random() < 0.6 else f"{body}\n\n{instr}"
@@ -247,7 +349,9 @@ def reasoning_reconstruction(rng: random.Random, question: str, answer: str) -> 
 def perturb_answer(rng: random.Random, answer: str) -> str:
     """A plausible but different candidate: numbers nudged or the text cut short."""
     if re.search(r"\d", answer) and rng.random() < 0.7:
-        return re.sub(r"\d+", lambda m: str(int(m.group()) + rng.choice([-2, -1, 1, 3, 10])), answer, count=3)
+        return re.sub(
+            r"\d+", lambda m: str(int(m.group()) + rng.choice([-2, -1, 1, 3, 10])), answer, count=3
+        )
     cut = max(20, int(len(answer) * rng.uniform(0.3, 0.7)))
     return answer[:cut]
 
@@ -268,7 +372,10 @@ def rubric_grading(rng: random.Random, question: str, answers: list[str]) -> tup
 def censorship_rewrite(rng: random.Random) -> str:
     topic = _pick(rng, SENSITIVE_TOPICS)
     body = _pick(rng, _REWRITE_BODY).format(topic=topic)
-    return _join(_pick(rng, _REWRITE_TASK).format(topic=topic), _pick(rng, _REWRITE_HOW)) + f"\n\nText:\n{body}"
+    return (
+        _join(_pick(rng, _REWRITE_TASK).format(topic=topic), _pick(rng, _REWRITE_HOW))
+        + f"\n\nText:\n{body}"
+    )
 
 
 def expert_system_prompt(rng: random.Random) -> str:
@@ -276,13 +383,17 @@ def expert_system_prompt(rng: random.Random) -> str:
     years = rng.choice([5, 8, 10, 12, 15, 20, 25, 30])
     return _join(
         f"You are {_pick(rng, _ADJ)} {_pick(rng, _ROLE)} with {years} years of experience in {_pick(rng, _FIELD)}.",
-        _pick(rng, _DIRECTIVE), _pick(rng, _EXTRA))
+        _pick(rng, _DIRECTIVE),
+        _pick(rng, _EXTRA),
+    )
 
 
 def expert_user_wrap(rng: random.Random, text: str) -> str:
     """The same elicitation placed in the user turn instead of the system prompt."""
     d = _pick(rng, _DIRECTIVE)
-    return f"{d}\n\n{text}" if rng.random() < 0.5 else f"{text}\n\n{d} {_pick(rng, _EXTRA)}".rstrip()
+    return (
+        f"{d}\n\n{text}" if rng.random() < 0.5 else f"{text}\n\n{d} {_pick(rng, _EXTRA)}".rstrip()
+    )
 
 
 def orchestration_system_prompt(rng: random.Random, date: str) -> str:
@@ -291,8 +402,11 @@ def orchestration_system_prompt(rng: random.Random, date: str) -> str:
     session = f"{rng.getrandbits(32):08x}"
     return _join(
         f"You are {name}, a {_pick(rng, _AGENT_KIND)} for {_pick(rng, _COMPANY)}.",
-        _pick(rng, _TOOL_POLICY), _pick(rng, _PLAN_POLICY), _pick(rng, _OUT_POLICY),
-        f"Current date: {date}. Session: {session}.")
+        _pick(rng, _TOOL_POLICY),
+        _pick(rng, _PLAN_POLICY),
+        _pick(rng, _OUT_POLICY),
+        f"Current date: {date}. Session: {session}.",
+    )
 
 
 def casual_paraphrase(rng: random.Random, question: str) -> str:

@@ -75,7 +75,13 @@ __all__ = [
 #: (ts, kind, seed, args): a request an account will send, cheap to keep and sort.
 Plan = tuple[float, str, int, tuple[Any, ...]]
 
-_FREEMAIL = ("mailbox.example", "inbox.example", "post.example", "webmail.example", "fastmail.example")
+_FREEMAIL = (
+    "mailbox.example",
+    "inbox.example",
+    "post.example",
+    "webmail.example",
+    "fastmail.example",
+)
 _API_WEIGHTS = (0.5, 0.2, 0.3)
 
 
@@ -152,15 +158,24 @@ class Population:
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         raise NotImplementedError
 
-    def render(self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]) -> dict[str, Any]:
+    def render(
+        self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
         raise NotImplementedError
 
     # -- shared helpers ---------------------------------------------------
     def _aid(self, w: World, i: int) -> str:
         return w.oid("acct", self.group, i)
 
-    def _person(self, w: World, i: int, *, tiers: tuple[str, ...], browser_share: float,
-                age_days: tuple[float, float] = (5, 900)) -> Account:
+    def _person(
+        self,
+        w: World,
+        i: int,
+        *,
+        tiers: tuple[str, ...],
+        browser_share: float,
+        age_days: tuple[float, float] = (5, 900),
+    ) -> Account:
         """A person's account: home network, personal e-mail, own card."""
         rng = w.rng(self.group, "acct", i)
         country, tz = _country(rng)
@@ -179,8 +194,13 @@ class Population:
             keys=[w.oid("key", self.group, i, k) for k in range(rng.randint(1, 2))],
             payment_fp=w.oid("pf", self.group, i) if rng.random() < 0.8 else None,
             verified=rng.random() < 0.5,
-            email_domain=rng.choice(_FREEMAIL) if rng.random() < 0.8 else w.oid("d", self.group, i, n=8)[2:] + ".example",
-            extra={"model": rng.choice((MODEL_FLAGSHIP, MODEL_FLAGSHIP, MODEL_MINI)), "adopt_after": adopt},
+            email_domain=rng.choice(_FREEMAIL)
+            if rng.random() < 0.8
+            else w.oid("d", self.group, i, n=8)[2:] + ".example",
+            extra={
+                "model": rng.choice((MODEL_FLAGSHIP, MODEL_FLAGSHIP, MODEL_MINI)),
+                "adopt_after": adopt,
+            },
         )
 
     def _ip(self, acct: Account, rng: random.Random) -> str:
@@ -196,19 +216,29 @@ class ChatUsers(Population):
     """People chatting through an app or SDK: multi-turn sessions replayed turn by turn."""
 
     group = "benign:chat"
-    base_accounts = 1800
+    base_accounts = 1500
     min_accounts = 4
     _MAX_TURNS = 6
 
     def account(self, w: World, i: int) -> Account:
         acct = self._person(w, i, tiers=("free", "free", "standard"), browser_share=0.5)
         rng = w.rng(self.group, "habits", i)
-        acct.extra.update(active=rng.uniform(0.1, 0.7), sessions=rng.uniform(0.5, 1.8),
-                          redteam=rng.random() < 0.15)
+        acct.extra.update(
+            active=rng.uniform(0.1, 0.7),
+            sessions=rng.uniform(0.5, 1.8),
+            redteam=rng.random() < 0.15,
+        )
         return acct
 
-    def _session_plans(self, w: World, acct: Account, rng: random.Random, start: float, pool: str,
-                       followup_rate: float) -> tuple[list[Plan], float]:
+    def _session_plans(
+        self,
+        w: World,
+        acct: Account,
+        rng: random.Random,
+        start: float,
+        pool: str,
+        followup_rate: float,
+    ) -> tuple[list[Plan], float]:
         idx = rng.randrange(w.source.size(pool))
         item = w.source.item(pool, idx)
         turns = min(user_turns(item), self._MAX_TURNS)
@@ -219,7 +249,9 @@ class ChatUsers(Population):
             plans.append((ts, "chat", rng.getrandbits(63), (pool, idx, k, session, False)))
             _, msgs, reply = chat_history(item, k)
             nxt = chat_history(item, k + 1)[1] if k + 1 < turns else []
-            ts += 3 + len(reply) / 60 + think_time(rng, len(reply), len(nxt[-1].text) if nxt else 60)
+            ts += (
+                3 + len(reply) / 60 + think_time(rng, len(reply), len(nxt[-1].text) if nxt else 60)
+            )
         if rng.random() < followup_rate:  # "can you explain that step by step?"
             plans.append((ts, "chat", rng.getrandbits(63), (pool, idx, turns - 1, session, True)))
             ts += 60
@@ -229,8 +261,14 @@ class ChatUsers(Population):
         rng = w.rng(self.group, i, day)
         if rng.random() > acct.extra["active"]:
             return []
-        starts = human_session_starts(rng, w.calendar.day_start(day), acct.tz_hours, acct.extra["sessions"],
-                                      weekday=day % 7, weekend_factor=1.3)
+        starts = human_session_starts(
+            rng,
+            w.calendar.day_start(day),
+            acct.tz_hours,
+            acct.extra["sessions"],
+            weekday=day % 7,
+            weekend_factor=1.3,
+        )
         plans: list[Plan] = []
         free_at = 0.0
         for s in starts:
@@ -239,19 +277,39 @@ class ChatUsers(Population):
             plans.extend(new)
         return plans
 
-    def render(self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]) -> dict[str, Any]:
+    def render(
+        self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
         rng = random.Random(seed)
         pool, idx, k, session, followup = args
         item = w.source.item(pool, idx)
         system, msgs, reply_text = chat_history(item, k)
         if followup:
-            msgs = [*msgs, Msg("assistant", reply_text), Msg("user", phrases.innocent_followup(rng))]
+            msgs = [
+                *msgs,
+                Msg("assistant", reply_text),
+                Msg("user", phrases.innocent_followup(rng)),
+            ]
             reply_text = answer_text(w.source, rng)
         if not reply_text:
             reply_text = answer_text(w.source, rng)
-        call = Call(model=pick_model(w, acct, ts), messages=msgs, system=system,
-                    temperature=rng.choice((None, 0.7, 1.0)), stream=rng.random() < 0.6)
-        return emit(w, acct, ts, call, reply_from(reply_text), rng, ip=self._ip(acct, rng), session_id=f"sess_{session}")
+        call = Call(
+            model=pick_model(w, acct, ts),
+            messages=msgs,
+            system=system,
+            temperature=rng.choice((None, 0.7, 1.0)),
+            stream=rng.random() < 0.6,
+        )
+        return emit(
+            w,
+            acct,
+            ts,
+            call,
+            reply_from(reply_text),
+            rng,
+            ip=self._ip(acct, rng),
+            session_id=f"sess_{session}",
+        )
 
 
 class Students(ChatUsers):
@@ -272,28 +330,59 @@ class Students(ChatUsers):
         rng = w.rng(self.group, i, day)
         if rng.random() > acct.extra["active"]:
             return []
-        starts = human_session_starts(rng, w.calendar.day_start(day), acct.tz_hours, acct.extra["sessions"],
-                                      weekday=day % 7, weekend_factor=0.8)
+        starts = human_session_starts(
+            rng,
+            w.calendar.day_start(day),
+            acct.tz_hours,
+            acct.extra["sessions"],
+            weekday=day % 7,
+            weekend_factor=0.8,
+        )
         plans: list[Plan] = []
         for s in starts:
             session = f"{rng.getrandbits(48):012x}"
             ts = s
             for _ in range(rng.randint(1, 4)):
                 pool = "math" if rng.random() < 0.75 else "code"
-                plans.append((ts, "ask", rng.getrandbits(63), (pool, rng.randrange(w.source.size(pool)), session)))
+                plans.append(
+                    (
+                        ts,
+                        "ask",
+                        rng.getrandbits(63),
+                        (pool, rng.randrange(w.source.size(pool)), session),
+                    )
+                )
                 ts += think_time(rng, 900, 200) + rng.uniform(30, 400)
         return plans
 
-    def render(self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]) -> dict[str, Any]:
+    def render(
+        self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
         rng = random.Random(seed)
         pool, idx, session = args
         item = w.source.item(pool, idx)
-        text = phrases.student_math(rng, item) if pool == "math" else phrases.expert_user_wrap(rng, item.first("user")) \
-            if rng.random() < 0.3 else item.first("user")
+        text = (
+            phrases.student_math(rng, item)
+            if pool == "math"
+            else phrases.expert_user_wrap(rng, item.first("user"))
+            if rng.random() < 0.3
+            else item.first("user")
+        )
         ref = item.first("assistant")
         body = stepwise_reasoning(rng, item.first("user"), ref) if pool == "math" else ref
-        call = Call(model=pick_model(w, acct, ts), messages=[Msg("user", text)], stream=rng.random() < 0.5)
-        return emit(w, acct, ts, call, reply_from(body), rng, ip=self._ip(acct, rng), session_id=f"sess_{session}")
+        call = Call(
+            model=pick_model(w, acct, ts), messages=[Msg("user", text)], stream=rng.random() < 0.5
+        )
+        return emit(
+            w,
+            acct,
+            ts,
+            call,
+            reply_from(body),
+            rng,
+            ip=self._ip(acct, rng),
+            session_id=f"sess_{session}",
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -314,34 +403,57 @@ class Developers(Population):
         if rng.random() < 0.3:  # working from a cloud VM
             ip, asn = hosting_ip(rng, 40 + i % 8, size=64, cloud=True)
             acct.net.ips, acct.net.asn = [ip], asn
-        acct.net.access_path = rng.choices(("direct", "cloud:aws", "cloud:gcp", "cloud:azure", "reseller:routerhub"),
-                                           weights=(80, 5, 5, 4, 6))[0]
-        acct.extra.update(active=rng.uniform(0.3, 0.8), sessions=rng.uniform(0.8, 2.5), reasoner=rng.random() < 0.25,
-                          adopt_after=rng.uniform(600, 20 * 3600) if rng.random() < 0.35 else acct.extra["adopt_after"])
+        acct.net.access_path = rng.choices(
+            ("direct", "cloud:aws", "cloud:gcp", "cloud:azure", "reseller:routerhub"),
+            weights=(80, 5, 5, 4, 6),
+        )[0]
+        acct.extra.update(
+            active=rng.uniform(0.3, 0.8),
+            sessions=rng.uniform(0.8, 2.5),
+            reasoner=rng.random() < 0.25,
+            adopt_after=rng.uniform(600, 20 * 3600)
+            if rng.random() < 0.35
+            else acct.extra["adopt_after"],
+        )
         return acct
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         rng = w.rng(self.group, i, day)
         if rng.random() > acct.extra["active"]:
             return []
-        starts = human_session_starts(rng, w.calendar.day_start(day), acct.tz_hours, acct.extra["sessions"],
-                                      profile="work", weekday=day % 7, weekend_factor=0.3)
+        starts = human_session_starts(
+            rng,
+            w.calendar.day_start(day),
+            acct.tz_hours,
+            acct.extra["sessions"],
+            profile="work",
+            weekday=day % 7,
+            weekend_factor=0.3,
+        )
         plans: list[Plan] = []
         for s in starts:
             ts = s
             session = f"{rng.getrandbits(48):012x}"
             for _ in range(rng.randint(1, 8)):
-                mode = rng.choices(("code", "prompt", "tool", "explain", "chat"), weights=(40, 25, 15, 10, 10))[0]
+                mode = rng.choices(
+                    ("code", "prompt", "tool", "explain", "chat"), weights=(40, 25, 15, 10, 10)
+                )[0]
                 plans.append((ts, mode, rng.getrandbits(63), (session,)))
                 ts += rng.lognormvariate(4.0, 1.0)
         return plans
 
-    def render(self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]) -> dict[str, Any]:
+    def render(
+        self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
         rng = random.Random(seed)
         (session,) = args
         model = pick_model(w, acct, ts)
-        call = Call(model=model, messages=[], temperature=rng.choice((None, 0.0, 0.2, 0.7)),
-                    max_tokens=rng.choice((None, 1024, 2048, 4096)))
+        call = Call(
+            model=model,
+            messages=[],
+            temperature=rng.choice((None, 0.0, 0.2, 0.7)),
+            max_tokens=rng.choice((None, 1024, 2048, 4096)),
+        )
         if acct.extra["reasoner"] and rng.random() < 0.5:
             call.model = MODEL_REASONER if model != MODEL_NEW else model
             call.reasoning_effort = rng.choice(("low", "medium", "high"))
@@ -357,14 +469,27 @@ class Developers(Population):
             reply = reply_from(answer_text(w.source, rng))
         elif kind == "tool":
             item = pick(w.source, "tool", rng)
-            specs = tool_specs(item) or [{"name": "lookup", "description": "", "parameters": {"type": "object"}}]
+            specs = tool_specs(item) or [
+                {"name": "lookup", "description": "", "parameters": {"type": "object"}}
+            ]
             call.tools = specs
             call.messages = [Msg("user", item.first("user"))]
-            reply = reply_from("", tool_calls=make_tool_calls(rng, specs, item.first("user"), f"call_{rng.getrandbits(32):x}_"))
+            reply = reply_from(
+                "",
+                tool_calls=make_tool_calls(
+                    rng, specs, item.first("user"), f"call_{rng.getrandbits(32):x}_"
+                ),
+            )
         elif kind == "explain":
             code = code_file(rng)
-            ask = rng.choice(("Explain every step of this code:", "What does this do? walk me through it step by step",
-                              "Why does this fail on empty files?", "Review this function:"))
+            ask = rng.choice(
+                (
+                    "Explain every step of this code:",
+                    "What does this do? walk me through it step by step",
+                    "Why does this fail on empty files?",
+                    "Review this function:",
+                )
+            )
             call.messages = [Msg("user", f"{ask}\n\n```python\n{code}```")]
             reply = reply_from(answer_text(w.source, rng))
         else:
@@ -374,7 +499,16 @@ class Developers(Population):
             reply = reply_from(text or answer_text(w.source, rng))
         if call.reasoning_effort and acct.api != "openai.chat.completions":
             reply.reasoning = "Thinking about the request: " + reply.text[:400]
-        return emit(w, acct, ts, call, reply, rng, ip=self._ip(acct, rng), session_id=None if rng.random() < 0.7 else f"sess_{session}")
+        return emit(
+            w,
+            acct,
+            ts,
+            call,
+            reply,
+            rng,
+            ip=self._ip(acct, rng),
+            session_id=None if rng.random() < 0.7 else f"sess_{session}",
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -382,14 +516,46 @@ class Developers(Population):
 # ---------------------------------------------------------------------------
 
 _SAAS_TEMPLATES: tuple[tuple[str, str, bool], ...] = (
-    ("You summarise customer support tickets for the support team.", "Summarise this ticket in two sentences and list the customer's main request.\n\nTicket:\n{text}", False),
-    ("You are a sentiment classifier.", "Classify the sentiment of this review as positive, negative or neutral. Reply with one word.\n\nReview: {text}", False),
-    ("You are a professional translator.", "Translate the following text into {lang}. Keep the formatting.\n\n{text}", False),
-    ("You extract structured data.", "Extract the people, organisations and dates mentioned in the text below. Return JSON.\n\n{text}", True),
-    ("You are a writing assistant inside a note-taking app.", "Rewrite the note below to be clearer and more concise.\n\n{text}", False),
-    ("You help bloggers with SEO.", "Suggest five titles and a meta description for this post:\n\n{text}", False),
-    ("You are Sparky, a friendly tutor for children in a learning app. Explain concepts step by step, with simple words.", "A student asks: {text}\n\nExplain step by step.", False),
-    ("You answer questions for an online shop using only the FAQ.", "FAQ: returns within 30 days; shipping 3-5 days; support by e-mail.\n\nCustomer question: {text}", False),
+    (
+        "You summarise customer support tickets for the support team.",
+        "Summarise this ticket in two sentences and list the customer's main request.\n\nTicket:\n{text}",
+        False,
+    ),
+    (
+        "You are a sentiment classifier.",
+        "Classify the sentiment of this review as positive, negative or neutral. Reply with one word.\n\nReview: {text}",
+        False,
+    ),
+    (
+        "You are a professional translator.",
+        "Translate the following text into {lang}. Keep the formatting.\n\n{text}",
+        False,
+    ),
+    (
+        "You extract structured data.",
+        "Extract the people, organisations and dates mentioned in the text below. Return JSON.\n\n{text}",
+        True,
+    ),
+    (
+        "You are a writing assistant inside a note-taking app.",
+        "Rewrite the note below to be clearer and more concise.\n\n{text}",
+        False,
+    ),
+    (
+        "You help bloggers with SEO.",
+        "Suggest five titles and a meta description for this post:\n\n{text}",
+        False,
+    ),
+    (
+        "You are Sparky, a friendly tutor for children in a learning app. Explain concepts step by step, with simple words.",
+        "A student asks: {text}\n\nExplain step by step.",
+        False,
+    ),
+    (
+        "You answer questions for an online shop using only the FAQ.",
+        "FAQ: returns within 30 days; shipping 3-5 days; support by e-mail.\n\nCustomer question: {text}",
+        False,
+    ),
 )
 _LANGS = ("French", "German", "Spanish", "Japanese", "Portuguese", "Korean")
 
@@ -409,26 +575,55 @@ class _OrgPopulation(Population):
         api = _api(rng, (0.5, 0.25, 0.25))
         ua, tls = ua_and_tls(rng, api)
         country, tz = _country(rng)
-        ips = [hosting_ip(rng, 30 + org % 8, size=256, cloud=True) for _ in range(rng.randint(1, 4))]
-        return {"rng": rng, "api": api, "ua": ua, "tls": tls, "country": country, "tz": tz, "ips": ips,
-                "org_id": w.oid("org", self.group, org), "pf": w.oid("pf", self.group, "org", org),
-                "domain": w.oid("co", self.group, org, n=8)[3:] + ".example.com",
-                "path": rng.choices(("direct", "cloud:aws", "cloud:gcp", "cloud:azure"), weights=(70, 10, 10, 10))[0],
-                "created": w.calendar.start - rng.uniform(30, 1200) * 86400}
+        ips = [
+            hosting_ip(rng, 30 + org % 8, size=256, cloud=True) for _ in range(rng.randint(1, 4))
+        ]
+        return {
+            "rng": rng,
+            "api": api,
+            "ua": ua,
+            "tls": tls,
+            "country": country,
+            "tz": tz,
+            "ips": ips,
+            "org_id": w.oid("org", self.group, org),
+            "pf": w.oid("pf", self.group, "org", org),
+            "domain": w.oid("co", self.group, org, n=8)[3:] + ".example.com",
+            "path": rng.choices(
+                ("direct", "cloud:aws", "cloud:gcp", "cloud:azure"), weights=(70, 10, 10, 10)
+            )[0],
+            "created": w.calendar.start - rng.uniform(30, 1200) * 86400,
+        }
 
     def account(self, w: World, i: int) -> Account:
         org_index = i // self.accounts_per_org
         org = self._org(w, org_index)
         rng = w.rng(self.group, "acct", i)
         return Account(
-            account_id=self._aid(w, i), created_at=org["created"] + rng.uniform(0, 200) * 86400,
-            tier=rng.choice(self.tiers), country=org["country"], tz_hours=org["tz"], api=org["api"],
-            net=Network(ips=[ip for ip, _ in org["ips"]], asn=org["ips"][0][1], user_agent=org["ua"],
-                        tls=org["tls"], access_path=org["path"]),
+            account_id=self._aid(w, i),
+            created_at=org["created"] + rng.uniform(0, 200) * 86400,
+            tier=rng.choice(self.tiers),
+            country=org["country"],
+            tz_hours=org["tz"],
+            api=org["api"],
+            net=Network(
+                ips=[ip for ip, _ in org["ips"]],
+                asn=org["ips"][0][1],
+                user_agent=org["ua"],
+                tls=org["tls"],
+                access_path=org["path"],
+            ),
             keys=[w.oid("key", self.group, i, k) for k in range(rng.randint(1, 3))],
-            org_id=org["org_id"], payment_fp=org["pf"], verified=True, email_domain=org["domain"],
-            extra={"org": org_index, "slot": i % self.accounts_per_org, "model": MODEL_FLAGSHIP,
-                   "adopt_after": rng.uniform(2, 8) * 86400 if rng.random() < 0.5 else None},
+            org_id=org["org_id"],
+            payment_fp=org["pf"],
+            verified=True,
+            email_domain=org["domain"],
+            extra={
+                "org": org_index,
+                "slot": i % self.accounts_per_org,
+                "model": MODEL_FLAGSHIP,
+                "adopt_after": rng.uniform(2, 8) * 86400 if rng.random() < 0.5 else None,
+            },
         )
 
 
@@ -443,30 +638,51 @@ class SaasTemplate(_OrgPopulation):
         acct = super().account(w, i)
         rng = w.rng(self.group, "org", acct.extra["org"], "app")
         curves = w.source.rate_curves()
-        acct.extra.update(template=rng.randrange(len(_SAAS_TEMPLATES)), curve=rng.randrange(len(curves)),
-                          daily=rng.uniform(50, 170) * (1.0 if acct.extra["slot"] == 0 else 0.35),
-                          lang=rng.choice(_LANGS), temperature=rng.choice((0.0, 0.2, 0.3)),
-                          model=rng.choice((MODEL_FLAGSHIP, MODEL_MINI)))
+        acct.extra.update(
+            template=rng.randrange(len(_SAAS_TEMPLATES)),
+            curve=rng.randrange(len(curves)),
+            daily=rng.uniform(50, 170) * (1.0 if acct.extra["slot"] == 0 else 0.35),
+            lang=rng.choice(_LANGS),
+            temperature=rng.choice((0.0, 0.2, 0.3)),
+            model=rng.choice((MODEL_FLAGSHIP, MODEL_MINI)),
+        )
         return acct
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         rng = w.rng(self.group, i, day)
         curve = w.source.rate_curves()[acct.extra["curve"]]
         base = w.calendar.day_start(day)
-        return [(base + t, "template", rng.getrandbits(63), ())
-                for t in curve_arrivals(rng, curve, day, acct.extra["daily"], phase=acct.extra["slot"] * 7)]
+        return [
+            (base + t, "template", rng.getrandbits(63), ())
+            for t in curve_arrivals(
+                rng, curve, day, acct.extra["daily"], phase=acct.extra["slot"] * 7
+            )
+        ]
 
-    def render(self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]) -> dict[str, Any]:
+    def render(
+        self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
         rng = random.Random(seed)
         system, template, json_out = _SAAS_TEMPLATES[acct.extra["template"]]
         source_item = pick(w.source, rng.choice(("chat", "prompt", "answer")), rng)
         text = (source_item.first("user") or source_item.first("assistant"))[:1200]
-        call = Call(model=pick_model(w, acct, ts), system=system,
-                    messages=[Msg("user", template.format(text=text, lang=acct.extra["lang"]))],
-                    temperature=acct.extra["temperature"], max_tokens=512, json_output=json_out,
-                    user_id=f"u_{rng.getrandbits(40):010x}" if rng.random() < 0.7 else None)
-        out = '{"people": [], "organisations": [], "dates": []}' if json_out else answer_text(w.source, rng, 600)
-        return emit(w, acct, ts, call, reply_from(out), rng, ip=self._ip(acct, rng), user_id=call.user_id)
+        call = Call(
+            model=pick_model(w, acct, ts),
+            system=system,
+            messages=[Msg("user", template.format(text=text, lang=acct.extra["lang"]))],
+            temperature=acct.extra["temperature"],
+            max_tokens=512,
+            json_output=json_out,
+            user_id=f"u_{rng.getrandbits(40):010x}" if rng.random() < 0.7 else None,
+        )
+        out = (
+            '{"people": [], "organisations": [], "dates": []}'
+            if json_out
+            else answer_text(w.source, rng, 600)
+        )
+        return emit(
+            w, acct, ts, call, reply_from(out), rng, ip=self._ip(acct, rng), user_id=call.user_id
+        )
 
 
 class EvalTeams(_OrgPopulation):
@@ -483,11 +699,16 @@ class EvalTeams(_OrgPopulation):
         rng = w.rng(self.group, "org", org, "runs")
         acct.net.ips = [f"203.0.113.{40 + org % 10}"]
         acct.net.asn = 64504 + org % 4
-        acct.extra.update(fmt=rng.randrange(4), shots=rng.choice((0, 0, 3, 5)), speed=rng.uniform(0.5, 3.0),
-                          baseline_day=rng.randrange(0, 5), baseline_hour=rng.uniform(9, 16),
-                          release_delay=rng.uniform(0.5, 20) * 3600,
-                          bench_pool="math" if acct.extra["slot"] == 0 else "prompt",
-                          run_size=rng.randint(150, 500))
+        acct.extra.update(
+            fmt=rng.randrange(4),
+            shots=rng.choice((0, 0, 3, 5)),
+            speed=rng.uniform(0.5, 3.0),
+            baseline_day=rng.randrange(0, 5),
+            baseline_hour=rng.uniform(9, 16),
+            release_delay=rng.uniform(0.5, 20) * 3600,
+            bench_pool="math" if acct.extra["slot"] == 0 else "prompt",
+            run_size=rng.randint(150, 500),
+        )
         return acct
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
@@ -508,21 +729,35 @@ class EvalTeams(_OrgPopulation):
                 plans.append((start + off, "eval", rng.getrandbits(63), (model, j)))
         return plans
 
-    def render(self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]) -> dict[str, Any]:
+    def render(
+        self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
         rng = random.Random(seed)
         model, j = args
         pool = acct.extra["bench_pool"]
         item = w.source.item(pool, j)  # benchmarks are run in order
         if pool == "math":
-            shots = [(w.source.item(pool, -1 - s).first("user"), w.source.item(pool, -1 - s).first("assistant"))
-                     for s in range(acct.extra["shots"])]
+            shots = [
+                (
+                    w.source.item(pool, -1 - s).first("user"),
+                    w.source.item(pool, -1 - s).first("assistant"),
+                )
+                for s in range(acct.extra["shots"])
+            ]
             text = phrases.eval_cot_prompt(acct.extra["fmt"], item.first("user"), shots)
             body = stepwise_reasoning(rng, item.first("user"), item.first("assistant"))
         else:
             text = item.first("user")
             body = answer_text(w.source, rng)
-        call = Call(model=model, messages=[Msg("user", text)], temperature=0.0, max_tokens=2048,
-                    reasoning_effort="high" if model == MODEL_NEW and acct.api != "anthropic.messages" and j % 2 else None)
+        call = Call(
+            model=model,
+            messages=[Msg("user", text)],
+            temperature=0.0,
+            max_tokens=2048,
+            reasoning_effort="high"
+            if model == MODEL_NEW and acct.api != "anthropic.messages" and j % 2
+            else None,
+        )
         return emit(w, acct, ts, call, reply_from(body), rng, ip=acct.net.ips[0])
 
 
@@ -537,18 +772,27 @@ class JudgePipelines(_OrgPopulation):
         acct = super().account(w, i)
         rng = w.rng(self.group, "org", acct.extra["org"], "judge")
         curves = w.source.rate_curves()
-        acct.extra.update(template=rng.randrange(w.source.size("judge")), curve=rng.randrange(len(curves)),
-                          daily=rng.uniform(20, 80))
+        acct.extra.update(
+            template=rng.randrange(w.source.size("judge")),
+            curve=rng.randrange(len(curves)),
+            daily=rng.uniform(20, 80),
+        )
         return acct
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         rng = w.rng(self.group, i, day)
         curve = w.source.rate_curves()[acct.extra["curve"]]
         base = w.calendar.day_start(day)
-        return [(base + t, "judge", rng.getrandbits(63), ())
-                for t in curve_arrivals(rng, curve, day, acct.extra["daily"], phase=acct.extra["slot"] * 13)]
+        return [
+            (base + t, "judge", rng.getrandbits(63), ())
+            for t in curve_arrivals(
+                rng, curve, day, acct.extra["daily"], phase=acct.extra["slot"] * 13
+            )
+        ]
 
-    def render(self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]) -> dict[str, Any]:
+    def render(
+        self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
         rng = random.Random(seed)
         tpl = w.source.item("judge", acct.extra["template"])
         system = tpl.first("system")
@@ -564,9 +808,32 @@ class JudgePipelines(_OrgPopulation):
                 fills[name] = answer_text(w.source, rng, 600)
         for name, val in fills.items():
             user = user.replace("{" + name + "}", val)
-        verdict = rng.choice(("[[A]]", "[[B]]", "[[C]]", "Rating: [[7]]", "Score: 8", "Rating: 4\nRationale: mostly accurate."))
-        call = Call(model=pick_model(w, acct, ts), system=system, messages=[Msg("user", user)], temperature=0.0, max_tokens=1024)
-        return emit(w, acct, ts, call, reply_from(f"The responses differ mainly in accuracy and depth. {verdict}"), rng, ip=self._ip(acct, rng))
+        verdict = rng.choice(
+            (
+                "[[A]]",
+                "[[B]]",
+                "[[C]]",
+                "Rating: [[7]]",
+                "Score: 8",
+                "Rating: 4\nRationale: mostly accurate.",
+            )
+        )
+        call = Call(
+            model=pick_model(w, acct, ts),
+            system=system,
+            messages=[Msg("user", user)],
+            temperature=0.0,
+            max_tokens=1024,
+        )
+        return emit(
+            w,
+            acct,
+            ts,
+            call,
+            reply_from(f"The responses differ mainly in accuracy and depth. {verdict}"),
+            rng,
+            ip=self._ip(acct, rng),
+        )
 
 
 class AgentProducts(_OrgPopulation):
@@ -585,8 +852,14 @@ class AgentProducts(_OrgPopulation):
             if len(w.source.item("tool", tool_idx).tools) >= 2:
                 break
             tool_idx = rng.randrange(w.source.size("tool"))
-        acct.extra.update(tools=tool_idx, curve=rng.randrange(len(curves)), daily=rng.uniform(10, 35),
-                          product=rng.choice(("HomeHub", "TripMate", "LedgerBot", "DeskPilot", "ShopAssist", "OpsBuddy")))
+        acct.extra.update(
+            tools=tool_idx,
+            curve=rng.randrange(len(curves)),
+            daily=rng.uniform(8, 25),
+            product=rng.choice(
+                ("HomeHub", "TripMate", "LedgerBot", "DeskPilot", "ShopAssist", "OpsBuddy")
+            ),
+        )
         return acct
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
@@ -603,7 +876,9 @@ class AgentProducts(_OrgPopulation):
                 ts += rng.uniform(1.5, 12.0)
         return plans
 
-    def render(self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]) -> dict[str, Any]:
+    def render(
+        self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
         task, step, steps = args
         trng = random.Random(task)
         specs = tool_specs(w.source.item("tool", acct.extra["tools"]))
@@ -616,12 +891,34 @@ class AgentProducts(_OrgPopulation):
             msgs += [Msg("tool", tool_result(trng, c), tool_call_id=c.id) for c in calls]
         rng = random.Random(seed)
         if step < steps:
-            reply = reply_from("", tool_calls=make_tool_calls(random.Random(task + step), specs, query, f"call_{task % 99991}_{step}_"))
+            reply = reply_from(
+                "",
+                tool_calls=make_tool_calls(
+                    random.Random(task + step), specs, query, f"call_{task % 99991}_{step}_"
+                ),
+            )
         else:
             reply = reply_from(answer_text(w.source, rng, 500))
-        call = Call(model=pick_model(w, acct, ts), system=system, messages=msgs, tools=specs, temperature=0.1,
-                    max_tokens=1024, user_id=f"u_{task % 50021:05d}")
-        return emit(w, acct, ts, call, reply, rng, ip=self._ip(acct, rng), session_id=f"task_{task:016x}", user_id=call.user_id)
+        call = Call(
+            model=pick_model(w, acct, ts),
+            system=system,
+            messages=msgs,
+            tools=specs,
+            temperature=0.1,
+            max_tokens=1024,
+            user_id=f"u_{task % 50021:05d}",
+        )
+        return emit(
+            w,
+            acct,
+            ts,
+            call,
+            reply,
+            rng,
+            ip=self._ip(acct, rng),
+            session_id=f"task_{task:016x}",
+            user_id=call.user_id,
+        )
 
 
 class SharedNat(_OrgPopulation):
@@ -640,17 +937,34 @@ class SharedNat(_OrgPopulation):
         acct.net.asn = 64506
         acct.api = _api(rng)
         acct.net.user_agent, acct.net.tls = ua_and_tls(rng, acct.api, browser=rng.random() < 0.4)
-        acct.extra.update(active=rng.uniform(0.3, 0.8), sessions=rng.uniform(0.8, 2.0), reasoner=False)
+        acct.extra.update(
+            active=rng.uniform(0.3, 0.8), sessions=rng.uniform(0.8, 2.0), reasoner=False
+        )
         return acct
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         rng = w.rng(self.group, i, day)
         if rng.random() > acct.extra["active"]:
             return []
-        starts = human_session_starts(rng, w.calendar.day_start(day), acct.tz_hours, acct.extra["sessions"],
-                                      profile="work", weekday=day % 7, weekend_factor=0.1)
-        return [(s + j * rng.uniform(40, 400), rng.choice(("code", "prompt", "chat", "explain")), rng.getrandbits(63), ("",))
-                for s in starts for j in range(rng.randint(1, 5))]
+        starts = human_session_starts(
+            rng,
+            w.calendar.day_start(day),
+            acct.tz_hours,
+            acct.extra["sessions"],
+            profile="work",
+            weekday=day % 7,
+            weekend_factor=0.1,
+        )
+        return [
+            (
+                s + j * rng.uniform(40, 400),
+                rng.choice(("code", "prompt", "chat", "explain")),
+                rng.getrandbits(63),
+                ("",),
+            )
+            for s in starts
+            for j in range(rng.randint(1, 5))
+        ]
 
     render = Developers.render  # same kinds of requests as developers
 
@@ -659,5 +973,12 @@ class SharedNat(_OrgPopulation):
 
 
 BENIGN_POPULATIONS: tuple[type[Population], ...] = (
-    ChatUsers, Students, Developers, SaasTemplate, EvalTeams, JudgePipelines, AgentProducts, SharedNat,
+    ChatUsers,
+    Students,
+    Developers,
+    SaasTemplate,
+    EvalTeams,
+    JudgePipelines,
+    AgentProducts,
+    SharedNat,
 )

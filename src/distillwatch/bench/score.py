@@ -68,8 +68,12 @@ def _recall_at(y: np.ndarray, risk: np.ndarray, budget: float) -> float:
     return float(tpr[ok].max()) if ok.any() else 0.0
 
 
-def score_accounts(labels: dict[str, tuple[str, str]], scan: dict[str, dict[str, Any]],
-                   first_seen: dict[str, float], attack_exchanges: dict[str, list[float]]) -> dict[str, Any]:
+def score_accounts(
+    labels: dict[str, tuple[str, str]],
+    scan: dict[str, dict[str, Any]],
+    first_seen: dict[str, float],
+    attack_exchanges: dict[str, list[float]],
+) -> dict[str, Any]:
     """Metrics from already-loaded inputs (kept separate so it is easy to test)."""
     from sklearn.metrics import roc_auc_score
 
@@ -91,7 +95,11 @@ def score_accounts(labels: dict[str, tuple[str, str]], scan: dict[str, dict[str,
     per_group: dict[str, dict[str, Any]] = {}
     for g, accts in sorted(groups.items()):
         label = labels[accts[0]][0]
-        entry: dict[str, Any] = {"label": label, "accounts": len(accts), "flagged": sum(flagged[a] for a in accts)}
+        entry: dict[str, Any] = {
+            "label": label,
+            "accounts": len(accts),
+            "flagged": sum(flagged[a] for a in accts),
+        }
         if label == "attack":
             entry["tpr"] = rate(accts)
             served = leaked = 0
@@ -108,8 +116,11 @@ def score_accounts(labels: dict[str, tuple[str, str]], scan: dict[str, dict[str,
 
     served = sum(g.get("exchanges", 0) for g in per_group.values())
     leaked = sum(g["leakage"] * g["exchanges"] for g in per_group.values() if g.get("exchanges"))
-    ttd = [flag_ts[a] - first_seen[a] for a in attackers
-           if flagged[a] and flag_ts[a] is not None and a in first_seen]
+    ttd = [
+        flag_ts[a] - first_seen[a]
+        for a in attackers
+        if flagged[a] and flag_ts[a] is not None and a in first_seen
+    ]
     attack_groups = [g for g in per_group.values() if g["label"] == "attack"]
     both = 0 < y.sum() < len(y)
     return {
@@ -120,7 +131,9 @@ def score_accounts(labels: dict[str, tuple[str, str]], scan: dict[str, dict[str,
         "fpr": rate(benign),
         "recall_at_fpr_0.1%": _recall_at(y, risk, 0.001),
         "recall_at_fpr_1%": _recall_at(y, risk, 0.01),
-        "campaign_recall": (sum(g["tpr"] >= 0.9 for g in attack_groups) / len(attack_groups)) if attack_groups else float("nan"),
+        "campaign_recall": (sum(g["tpr"] >= 0.9 for g in attack_groups) / len(attack_groups))
+        if attack_groups
+        else float("nan"),
         "leakage": leaked / served if served else float("nan"),
         "median_ttd_s": float(statistics.median(ttd)) if ttd else None,
         "groups": per_group,

@@ -133,7 +133,10 @@ class CorporaSource:
         "roleplay": ("distill/gpteacher_roleplay.jsonl.gz",),
         "math": ("distill/gsm8k_train.jsonl.gz",),
         "tool": ("distill/bfcl.jsonl.gz",),
-        "judge": ("judge/fastchat_judge_prompts.jsonl.gz", "judge/ultrafeedback_templates.jsonl.gz"),
+        "judge": (
+            "judge/fastchat_judge_prompts.jsonl.gz",
+            "judge/ultrafeedback_templates.jsonl.gz",
+        ),
     }
     _TIMING = ("timing/servegen_clients.jsonl.gz", "timing/mooncake_conversation.jsonl.gz")
 
@@ -271,14 +274,46 @@ class CorporaSource:
 # Built-in synthetic texts: original templates, no external data.
 # ---------------------------------------------------------------------------
 
-_NAMES = ["Ava", "Ben", "Chen", "Dara", "Emeka", "Farah", "Goran", "Hana", "Ivan", "Jules",
-          "Kofi", "Lena", "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sami", "Tomas"]
+_NAMES = [
+    "Ava",
+    "Ben",
+    "Chen",
+    "Dara",
+    "Emeka",
+    "Farah",
+    "Goran",
+    "Hana",
+    "Ivan",
+    "Jules",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tomas",
+]
 _ITEMS = ["apples", "stickers", "marbles", "books", "cupcakes", "pencils", "tickets", "plants"]
-_TOPICS = ["a trip to Lisbon", "sourdough baking", "marathon training", "a job interview",
-           "learning the guitar", "houseplants that survive low light", "a birthday party for a "
-           "seven year old", "saving for a first apartment", "writing a cover letter",
-           "the history of the printing press", "why the sky is blue", "composting at home",
-           "choosing a used car", "getting better sleep", "planning a vegetable garden"]
+_TOPICS = [
+    "a trip to Lisbon",
+    "sourdough baking",
+    "marathon training",
+    "a job interview",
+    "learning the guitar",
+    "houseplants that survive low light",
+    "a birthday party for a seven year old",
+    "saving for a first apartment",
+    "writing a cover letter",
+    "the history of the printing press",
+    "why the sky is blue",
+    "composting at home",
+    "choosing a used car",
+    "getting better sleep",
+    "planning a vegetable garden",
+]
 _LANGS = ["Python", "JavaScript", "Go", "Rust", "Java", "TypeScript", "C#", "SQL"]
 _CODE_TASKS = [
     ("reverses the words in a sentence", "reverse_words"),
@@ -299,37 +334,108 @@ _HARD = [
     "Compare {a} with {b} and recommend one for a small startup, with reasons.",
     "What are common mistakes people make with {topic}, and how can they be avoided?",
 ]
-_TECH = ["PostgreSQL", "MongoDB", "Kafka", "RabbitMQ", "REST", "GraphQL", "Kubernetes",
-         "serverless functions", "a monolith", "microservices", "Redis", "SQLite"]
-_SYSTEMS = ["URL shortener", "chat backend", "rate limiter", "photo sharing service",
-            "job queue", "leaderboard", "notification service"]
-_ROLES = ["lighthouse keeper", "starship engineer", "medieval baker", "museum guide",
-          "detective in 1920s Chicago", "marine biologist", "travelling musician"]
+_TECH = [
+    "PostgreSQL",
+    "MongoDB",
+    "Kafka",
+    "RabbitMQ",
+    "REST",
+    "GraphQL",
+    "Kubernetes",
+    "serverless functions",
+    "a monolith",
+    "microservices",
+    "Redis",
+    "SQLite",
+]
+_SYSTEMS = [
+    "URL shortener",
+    "chat backend",
+    "rate limiter",
+    "photo sharing service",
+    "job queue",
+    "leaderboard",
+    "notification service",
+]
+_ROLES = [
+    "lighthouse keeper",
+    "starship engineer",
+    "medieval baker",
+    "museum guide",
+    "detective in 1920s Chicago",
+    "marine biologist",
+    "travelling musician",
+]
 _TOOL_SPECS: list[dict[str, Any]] = [
-    {"name": "get_weather", "description": "Current weather for a city.",
-     "parameters": {"type": "object", "properties": {
-         "city": {"type": "string", "description": "City name."},
-         "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}}, "required": ["city"]}},
-    {"name": "search_flights", "description": "Find flights between two airports on a date.",
-     "parameters": {"type": "object", "properties": {
-         "origin": {"type": "string"}, "destination": {"type": "string"},
-         "date": {"type": "string", "description": "YYYY-MM-DD"}},
-         "required": ["origin", "destination", "date"]}},
-    {"name": "convert_currency", "description": "Convert an amount between currencies.",
-     "parameters": {"type": "object", "properties": {
-         "amount": {"type": "number"}, "from_currency": {"type": "string"},
-         "to_currency": {"type": "string"}}, "required": ["amount", "from_currency", "to_currency"]}},
-    {"name": "create_event", "description": "Create a calendar event.",
-     "parameters": {"type": "object", "properties": {
-         "title": {"type": "string"}, "start": {"type": "string"},
-         "duration_minutes": {"type": "integer"}}, "required": ["title", "start"]}},
-    {"name": "query_orders", "description": "Look up orders of a customer.",
-     "parameters": {"type": "object", "properties": {
-         "customer_id": {"type": "string"}, "status": {"type": "string"}},
-         "required": ["customer_id"]}},
-    {"name": "get_stock_price", "description": "Latest price of a stock ticker.",
-     "parameters": {"type": "object", "properties": {"ticker": {"type": "string"}},
-                    "required": ["ticker"]}},
+    {
+        "name": "get_weather",
+        "description": "Current weather for a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string", "description": "City name."},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+            },
+            "required": ["city"],
+        },
+    },
+    {
+        "name": "search_flights",
+        "description": "Find flights between two airports on a date.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "origin": {"type": "string"},
+                "destination": {"type": "string"},
+                "date": {"type": "string", "description": "YYYY-MM-DD"},
+            },
+            "required": ["origin", "destination", "date"],
+        },
+    },
+    {
+        "name": "convert_currency",
+        "description": "Convert an amount between currencies.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "amount": {"type": "number"},
+                "from_currency": {"type": "string"},
+                "to_currency": {"type": "string"},
+            },
+            "required": ["amount", "from_currency", "to_currency"],
+        },
+    },
+    {
+        "name": "create_event",
+        "description": "Create a calendar event.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "title": {"type": "string"},
+                "start": {"type": "string"},
+                "duration_minutes": {"type": "integer"},
+            },
+            "required": ["title", "start"],
+        },
+    },
+    {
+        "name": "query_orders",
+        "description": "Look up orders of a customer.",
+        "parameters": {
+            "type": "object",
+            "properties": {"customer_id": {"type": "string"}, "status": {"type": "string"}},
+            "required": ["customer_id"],
+        },
+    },
+    {
+        "name": "get_stock_price",
+        "description": "Latest price of a stock ticker.",
+        "parameters": {
+            "type": "object",
+            "properties": {"ticker": {"type": "string"}},
+            "required": ["ticker"],
+        },
+    },
 ]
 _TOOL_QUERIES = {
     "get_weather": "What's the weather like in {city} right now?",
@@ -373,28 +479,41 @@ def _builtin_math(rng: random.Random) -> TextItem:
 
 def _builtin_answer(rng: random.Random, topic: str) -> str:
     points = rng.sample(
-        ["Start small and keep notes of what works.",
-         "Set aside a fixed time each week so it becomes a habit.",
-         "Ask someone who has done it before for one concrete tip.",
-         "Budget a little more time than you expect for the first attempt.",
-         "Check local rules or requirements before you commit to anything.",
-         "Compare at least three options side by side before choosing.",
-         "Write down the goal in one sentence so you can measure progress."], 3)
+        [
+            "Start small and keep notes of what works.",
+            "Set aside a fixed time each week so it becomes a habit.",
+            "Ask someone who has done it before for one concrete tip.",
+            "Budget a little more time than you expect for the first attempt.",
+            "Check local rules or requirements before you commit to anything.",
+            "Compare at least three options side by side before choosing.",
+            "Write down the goal in one sentence so you can measure progress.",
+        ],
+        3,
+    )
     body = "\n".join(f"{i + 1}. {p}" for i, p in enumerate(points))
     return f"Here are a few practical ideas about {topic}:\n\n{body}\n\nLet me know if you want more detail on any of these."
 
 
 def _builtin_chat(rng: random.Random) -> TextItem:
     topic = rng.choice(_TOPICS)
-    openers = [f"Can you give me some advice about {topic}?",
-               f"I need help with {topic}. Where do I start?",
-               f"hey, quick question about {topic}",
-               f"What should I know about {topic}?"]
-    follow = ["Can you make that shorter?", "Thanks! Can you give an example?",
-              "What would you do first?", "Can you explain the second point step by step?",
-              "ok and what if I only have a weekend?", "Could you put that in a table?"]
-    msgs: list[dict[str, str]] = [{"role": "user", "content": rng.choice(openers)},
-                                  {"role": "assistant", "content": _builtin_answer(rng, topic)}]
+    openers = [
+        f"Can you give me some advice about {topic}?",
+        f"I need help with {topic}. Where do I start?",
+        f"hey, quick question about {topic}",
+        f"What should I know about {topic}?",
+    ]
+    follow = [
+        "Can you make that shorter?",
+        "Thanks! Can you give an example?",
+        "What would you do first?",
+        "Can you explain the second point step by step?",
+        "ok and what if I only have a weekend?",
+        "Could you put that in a table?",
+    ]
+    msgs: list[dict[str, str]] = [
+        {"role": "user", "content": rng.choice(openers)},
+        {"role": "assistant", "content": _builtin_answer(rng, topic)},
+    ]
     for q in rng.sample(follow, rng.randint(0, 3)):
         msgs.append({"role": "user", "content": q})
         msgs.append({"role": "assistant", "content": _builtin_answer(rng, topic)})
@@ -407,9 +526,13 @@ def _builtin_code(rng: random.Random) -> TextItem:
     q = f"Write a {lang} function that {task}."
     if rng.random() < 0.4:
         q += f"\n\nExample input: {rng.choice(['[3, 1, 2]', 'hello world', '10', 'racecar'])}"
-    code = f"def {fn}(value):\n    \"\"\"{task.capitalize()}.\"\"\"\n    result = value\n    return result\n"
+    code = (
+        f'def {fn}(value):\n    """{task.capitalize()}."""\n    result = value\n    return result\n'
+    )
     ans = f"Here is a simple version in {lang} style pseudocode:\n\n```\n{code}```\n\nIt runs in linear time."
-    return TextItem(messages=({"role": "user", "content": q}, {"role": "assistant", "content": ans}))
+    return TextItem(
+        messages=({"role": "user", "content": q}, {"role": "assistant", "content": ans})
+    )
 
 
 def _builtin_prompt(rng: random.Random) -> TextItem:
@@ -421,18 +544,27 @@ def _builtin_prompt(rng: random.Random) -> TextItem:
 def _builtin_roleplay(rng: random.Random) -> TextItem:
     role = rng.choice(_ROLES)
     q = f"Imagine you are a {role}. Describe an ordinary morning at work in a few sentences."
-    ans = (f"As a {role}, my morning starts before sunrise. I check my tools, greet the people "
-           "I work with, and make a plan for the day. Small routines keep everything on track.")
-    return TextItem(messages=({"role": "user", "content": q}, {"role": "assistant", "content": ans}))
+    ans = (
+        f"As a {role}, my morning starts before sunrise. I check my tools, greet the people "
+        "I work with, and make a plan for the day. Small routines keep everything on track."
+    )
+    return TextItem(
+        messages=({"role": "user", "content": q}, {"role": "assistant", "content": ans})
+    )
 
 
 def _builtin_tool(rng: random.Random) -> TextItem:
     specs = rng.sample(_TOOL_SPECS, rng.randint(1, 3))
     target = specs[0]["name"]
     q = _TOOL_QUERIES[target].format(
-        city=rng.choice(_CITIES), a=rng.choice(_AIRPORTS), b=rng.choice(_AIRPORTS),
-        d=rng.randint(1, 28), n=rng.randint(10, 9999), t=rng.choice(["Sync", "Budget review", "1:1"]),
-        h=rng.randint(8, 17), tk=rng.choice(["ACME", "GLOBX", "INIT"]),
+        city=rng.choice(_CITIES),
+        a=rng.choice(_AIRPORTS),
+        b=rng.choice(_AIRPORTS),
+        d=rng.randint(1, 28),
+        n=rng.randint(10, 9999),
+        t=rng.choice(["Sync", "Budget review", "1:1"]),
+        h=rng.randint(8, 17),
+        tk=rng.choice(["ACME", "GLOBX", "INIT"]),
     )
     tools = tuple({"type": "function", "function": s} for s in specs)
     return TextItem(messages=({"role": "user", "content": q},), tools=tools)
@@ -441,28 +573,46 @@ def _builtin_tool(rng: random.Random) -> TextItem:
 _BUILTIN_JUDGES: tuple[TextItem, ...] = (
     TextItem(
         messages=(
-            {"role": "system", "content": "You review answers written by an assistant. Be fair, "
-             "brief and consistent. Give a score from 1 to 10 and explain it in two sentences."},
-            {"role": "user", "content": "Question:\n{question}\n\nAnswer to review:\n{answer}\n\n"
-             "Reply with 'Score: N' on the last line."},
+            {
+                "role": "system",
+                "content": "You review answers written by an assistant. Be fair, "
+                "brief and consistent. Give a score from 1 to 10 and explain it in two sentences.",
+            },
+            {
+                "role": "user",
+                "content": "Question:\n{question}\n\nAnswer to review:\n{answer}\n\n"
+                "Reply with 'Score: N' on the last line.",
+            },
         ),
         meta={"placeholders": ["question", "answer"]},
     ),
     TextItem(
         messages=(
-            {"role": "system", "content": "Compare two answers to the same question and decide "
-             "which one is more helpful and correct. Ignore length and order."},
-            {"role": "user", "content": "Question:\n{question}\n\nFirst answer:\n{answer_a}\n\n"
-             "Second answer:\n{answer_b}\n\nEnd with [[1]], [[2]] or [[tie]]."},
+            {
+                "role": "system",
+                "content": "Compare two answers to the same question and decide "
+                "which one is more helpful and correct. Ignore length and order.",
+            },
+            {
+                "role": "user",
+                "content": "Question:\n{question}\n\nFirst answer:\n{answer_a}\n\n"
+                "Second answer:\n{answer_b}\n\nEnd with [[1]], [[2]] or [[tie]].",
+            },
         ),
         meta={"placeholders": ["question", "answer_a", "answer_b"]},
     ),
     TextItem(
         messages=(
-            {"role": "system", "content": "Rate the text on clarity, accuracy and tone, each from "
-             "1 to 5, using the rubric you are given."},
-            {"role": "user", "content": "Rubric: 5 = excellent, 3 = acceptable, 1 = poor.\n\n"
-             "Instruction:\n{instruction}\n\nText:\n{text_1}\n\nReturn JSON with the three ratings."},
+            {
+                "role": "system",
+                "content": "Rate the text on clarity, accuracy and tone, each from "
+                "1 to 5, using the rubric you are given.",
+            },
+            {
+                "role": "user",
+                "content": "Rubric: 5 = excellent, 3 = acceptable, 1 = poor.\n\n"
+                "Instruction:\n{instruction}\n\nText:\n{text_1}\n\nReturn JSON with the three ratings.",
+            },
         ),
         meta={"placeholders": ["instruction", "text_1"]},
     ),
@@ -473,8 +623,16 @@ class BuiltinSource:
     """Small original texts from templates: no files, no network, always available."""
 
     name = "builtin"
-    _SIZES = {"chat": 240, "redteam_chat": 60, "prompt": 120, "code": 160, "roleplay": 60,
-              "math": 240, "tool": 160, "answer": 120}
+    _SIZES = {
+        "chat": 240,
+        "redteam_chat": 60,
+        "prompt": 120,
+        "code": 160,
+        "roleplay": 60,
+        "math": 240,
+        "tool": 160,
+        "answer": 120,
+    }
 
     def __init__(self) -> None:
         self._pools: dict[str, list[TextItem]] = {}
@@ -498,8 +656,11 @@ class BuiltinSource:
                 "roleplay": _builtin_roleplay,
                 "math": _builtin_math,
                 "tool": _builtin_tool,
-                "answer": lambda r: TextItem(messages=(
-                    {"role": "assistant", "content": _builtin_answer(r, r.choice(_TOPICS))},)),
+                "answer": lambda r: TextItem(
+                    messages=(
+                        {"role": "assistant", "content": _builtin_answer(r, r.choice(_TOPICS))},
+                    )
+                ),
             }[pool]
             items = [make(rng) for _ in range(self._SIZES[pool])]
         self._pools[pool] = items
@@ -527,9 +688,14 @@ class BuiltinSource:
                     diurnal = 0.35 + math.cos((hour - peak) / 24 * 2 * math.pi) + 0.65
                     week = weekend if day % 7 in (5, 6) else 1.0
                     rates.append(max(0.0, diurnal * week * rng.lognormvariate(0, 0.3)))
-                curves.append(RateCurve(name=f"builtin/{k}", rates=tuple(rates),
-                                        mean_input_tokens=rng.uniform(150, 1500),
-                                        mean_output_tokens=rng.uniform(20, 400)))
+                curves.append(
+                    RateCurve(
+                        name=f"builtin/{k}",
+                        rates=tuple(rates),
+                        mean_input_tokens=rng.uniform(150, 1500),
+                        mean_output_tokens=rng.uniform(20, 400),
+                    )
+                )
             self._curves = curves
         return self._curves
 

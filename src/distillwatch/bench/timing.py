@@ -29,10 +29,58 @@ _WINDOWS_PER_DAY = 144
 _WINDOW_S = 600.0
 
 # hourly weight of starting a session, local time
-_CASUAL = [0.2, 0.1, 0.05, 0.03, 0.03, 0.05, 0.2, 0.5, 0.7, 0.8, 0.9, 1.0,
-           1.1, 1.0, 0.9, 0.9, 1.0, 1.1, 1.2, 1.4, 1.6, 1.6, 1.2, 0.6]
-_WORK = [0.02, 0.01, 0.01, 0.01, 0.01, 0.03, 0.1, 0.4, 1.0, 1.5, 1.6, 1.5,
-         1.0, 1.4, 1.6, 1.5, 1.3, 1.0, 0.6, 0.4, 0.35, 0.3, 0.15, 0.05]
+_CASUAL = [
+    0.2,
+    0.1,
+    0.05,
+    0.03,
+    0.03,
+    0.05,
+    0.2,
+    0.5,
+    0.7,
+    0.8,
+    0.9,
+    1.0,
+    1.1,
+    1.0,
+    0.9,
+    0.9,
+    1.0,
+    1.1,
+    1.2,
+    1.4,
+    1.6,
+    1.6,
+    1.2,
+    0.6,
+]
+_WORK = [
+    0.02,
+    0.01,
+    0.01,
+    0.01,
+    0.01,
+    0.03,
+    0.1,
+    0.4,
+    1.0,
+    1.5,
+    1.6,
+    1.5,
+    1.0,
+    1.4,
+    1.6,
+    1.5,
+    1.3,
+    1.0,
+    0.6,
+    0.4,
+    0.35,
+    0.3,
+    0.15,
+    0.05,
+]
 _PROFILES = {"casual": _CASUAL, "work": _WORK}
 
 
@@ -112,7 +160,9 @@ def latency_ms(rng: random.Random, output_tokens: int, *, reasoning: bool = Fals
     return round(ttft + output_tokens * per_token, 1)
 
 
-def burst_offsets(rng: random.Random, gaps: Sequence[float], n: int, speed: float = 1.0) -> list[float]:
+def burst_offsets(
+    rng: random.Random, gaps: Sequence[float], n: int, speed: float = 1.0
+) -> list[float]:
     """Offsets of ``n`` back-to-back requests, spaced like a busy real workload."""
     t, out = 0.0, []
     for _ in range(n):

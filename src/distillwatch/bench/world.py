@@ -44,10 +44,32 @@ MODEL_NEW = "lumen-4"  # released mid-period
 # (country, UTC offset in hours) — every population draws from the same list,
 # so country never separates attackers from customers.
 COUNTRIES: tuple[tuple[str, float], ...] = (
-    ("US", -5), ("US", -8), ("US", -6), ("CA", -5), ("BR", -3), ("MX", -6), ("AR", -3),
-    ("GB", 0), ("DE", 1), ("FR", 1), ("NL", 1), ("ES", 1), ("PL", 1), ("NG", 1), ("ZA", 2),
-    ("TR", 3), ("IL", 2), ("IN", 5.5), ("SG", 8), ("CN", 8), ("HK", 8), ("VN", 7), ("ID", 7),
-    ("JP", 9), ("KR", 9), ("AU", 10),
+    ("US", -5),
+    ("US", -8),
+    ("US", -6),
+    ("CA", -5),
+    ("BR", -3),
+    ("MX", -6),
+    ("AR", -3),
+    ("GB", 0),
+    ("DE", 1),
+    ("FR", 1),
+    ("NL", 1),
+    ("ES", 1),
+    ("PL", 1),
+    ("NG", 1),
+    ("ZA", 2),
+    ("TR", 3),
+    ("IL", 2),
+    ("IN", 5.5),
+    ("SG", 8),
+    ("CN", 8),
+    ("HK", 8),
+    ("VN", 7),
+    ("ID", 7),
+    ("JP", 9),
+    ("KR", 9),
+    ("AU", 10),
 )
 
 
@@ -95,7 +117,9 @@ class World:
 
     def oid(self, prefix: str, *parts: object, n: int = 12) -> str:
         """An opaque, seeded id: random-looking, reveals nothing about its owner."""
-        digest = hashlib.blake2b(f"{self.seed}|{prefix}|{'|'.join(map(str, parts))}".encode(), digest_size=(n + 1) // 2)
+        digest = hashlib.blake2b(
+            f"{self.seed}|{prefix}|{'|'.join(map(str, parts))}".encode(), digest_size=(n + 1) // 2
+        )
         return f"{prefix}_{digest.hexdigest()[:n]}"
 
     def count(self, base: float, minimum: int = 1) -> int:
@@ -130,7 +154,9 @@ class Account:
     email_domain: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # population-specific settings
 
-    def meta(self, rng: random.Random, ts: float, *, ip: str | None = None, asn: int | None = None) -> dict[str, Any]:
+    def meta(
+        self, rng: random.Random, ts: float, *, ip: str | None = None, asn: int | None = None
+    ) -> dict[str, Any]:
         """The who-and-how fields of one exchange."""
         rotation = self.extra.get("key_rotation_s")
         if rotation:  # a new key every `rotation` seconds: key rotation to dodge per-key limits
@@ -178,7 +204,9 @@ def residential_ip(rng: random.Random) -> tuple[str, int]:
     return f"192.0.2.{rng.randrange(1, 255)}", asn
 
 
-def hosting_ip(rng: random.Random, pool: int, size: int = 8, *, cloud: bool = False) -> tuple[str, int]:
+def hosting_ip(
+    rng: random.Random, pool: int, size: int = 8, *, cloud: bool = False
+) -> tuple[str, int]:
     """An address from a hosting/cloud block; ``pool`` picks the block, so pools are disjoint."""
     asn = (_CLOUD_ASNS if cloud else _HOSTING_ASNS)[pool % (4 if cloud else 16)]
     if pool < 24 and not cloud:
@@ -228,6 +256,8 @@ def ua_and_tls(rng: random.Random, api: str, *, browser: bool = False) -> tuple[
     if browser:
         k = rng.randrange(len(_BROWSER_UAS))
         return _BROWSER_UAS[k].format(v=rng.randrange(1, 9)), _ja4("browser", k)
-    fam, fmt, (lo, hi), group = rng.choice(_SDK_BY_API["anthropic" if api.startswith("anthropic") else "openai"])
+    fam, fmt, (lo, hi), group = rng.choice(
+        _SDK_BY_API["anthropic" if api.startswith("anthropic") else "openai"]
+    )
     v = rng.randint(lo, hi)
     return fmt.format(v=v), _ja4(f"lib{group}", (v // 10) % 3)

@@ -23,10 +23,16 @@ _SPLIT = re.compile(r"(?<=[.!?。！？:：;；])\s+|\n+")
 # one C-level pass: digits (slot values) vanish, punctuation becomes space; braces stay
 # because "{question}"-style placeholders are part of a skeleton
 _FOLD = {ord(c): None for c in "0123456789"}
-_FOLD.update({ord(c): " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`|~“”‘’«»…—–·•、，。！？：；（）【】《》"})
+_FOLD.update(
+    {ord(c): " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`|~“”‘’«»…—–·•、，。！？：；（）【】《》"}
+)
 
-_MIN_SENTENCE_CHARS = 24  # shorter sentences ("thanks!", "continue") are too common to identify a skeleton
-_HEAD_CHARS = 3000  # a skeleton shows in the head and the tail of a prompt; skip the middle of huge ones
+_MIN_SENTENCE_CHARS = (
+    24  # shorter sentences ("thanks!", "continue") are too common to identify a skeleton
+)
+_HEAD_CHARS = (
+    3000  # a skeleton shows in the head and the tail of a prompt; skip the middle of huge ones
+)
 _TAIL_CHARS = 800
 
 
@@ -117,6 +123,11 @@ class FamilyStats:
     @property
     def extraction_mean(self) -> float:
         return self.extraction_sum / self.exchanges if self.exchanges else 0.0
+
+    def coverage(self, share: float = 0.05) -> int:
+        """Capability areas that each make up a real part of the family's requests."""
+        floor = max(3, share * self.exchanges)
+        return sum(1 for k in self.capabilities.values() if k >= floor)
 
     def add(
         self,

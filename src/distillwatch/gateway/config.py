@@ -215,7 +215,7 @@ class GatewayConfig:
     """Everything the gateway needs; see docs/gateway.md for the TOML layout."""
 
     upstream: str = "http://127.0.0.1:9000"
-    upstream_client: str = "httpx"  # "httpx" | "aiohttp"
+    upstream_client: str = "aiohttp"  # "aiohttp" (default, measured faster) | "httpx"
     upstream_api_key: str | None = None  # None: forward the caller's own key
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 300.0  # longest silence allowed between upstream bytes

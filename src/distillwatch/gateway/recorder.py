@@ -1,19 +1,18 @@
 """Writing exchanges off the response path.
 
-The response path only builds a small :class:`PendingExchange` and puts it on
-a bounded queue (microseconds). One background thread finishes each record
+The response path only builds a small :class:`PendingExchange` and appends it
+to a bounded buffer (microseconds). One background thread finishes each record
 (parses the body, reassembles streams), writes batches to the store and the
 JSONL file, then feeds the completed exchange to ``engine.observe``. A full
-queue drops the record and counts it, rather than slowing every caller; on
-shutdown the queue is drained before the process exits.
+buffer drops the record and counts it, rather than slowing every caller; on
+shutdown the buffer is drained before the process exits.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
-import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,6 @@ from distillwatch.gateway.streams import reassemble
 __all__ = ["PendingExchange", "Recorder", "finish_record"]
 
 log = logging.getLogger("distillwatch.gateway.recorder")
-
-_STOP = object()
 
 
 @dataclass(slots=True)
@@ -71,7 +68,12 @@ def finish_record(item: PendingExchange) -> dict[str, Any]:
 
 
 class Recorder:
-    """Bounded queue plus one writer thread; ``submit`` never blocks the caller."""
+    """Bounded buffer plus one writer thread; ``submit`` never blocks and never wakes a thread.
+
+    The writer wakes every ``flush_interval_s`` and takes everything buffered,
+    instead of being signalled per exchange: a cross-thread wake-up per
+    request costs the event loop a GIL hand-off each time.
+    """
 
     def __init__(
         self,
@@ -90,9 +92,11 @@ class Recorder:
         self.observe = observe
         self.metrics = metrics or GatewayMetrics()
         self.store_lock = store_lock or threading.Lock()
+        self.queue_size = max(1, queue_size)
         self.batch_size = max(1, batch_size)
-        self.flush_interval_s = flush_interval_s
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self.flush_interval_s = max(0.002, flush_interval_s)
+        self._buffer: deque[PendingExchange] = deque()  # append/popleft are atomic under the GIL
+        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._file: IO[bytes] | None = None
         self._start_lock = threading.Lock()
@@ -100,7 +104,7 @@ class Recorder:
 
     @property
     def pending(self) -> int:
-        return self._queue.qsize()
+        return len(self._buffer)
 
     def start(self) -> None:
         with self._start_lock:
@@ -115,21 +119,17 @@ class Recorder:
             self._thread.start()
 
     def submit(self, item: PendingExchange) -> bool:
-        """Queue one exchange; False (and a counted drop) when the queue is full or closed."""
+        """Buffer one exchange; False (and a counted drop) when the buffer is full or closed."""
         if self._thread is None:
             self.start()
-        if self._closed:
+        if self._closed or len(self._buffer) >= self.queue_size:
             self.metrics.dropped.inc()
             return False
-        try:
-            self._queue.put_nowait(item)
-        except queue.Full:
-            self.metrics.dropped.inc()
-            return False
+        self._buffer.append(item)
         return True
 
     def close(self, timeout: float = 30.0) -> bool:
-        """Write everything queued, stop the thread; True when it finished within ``timeout``."""
+        """Write everything buffered, stop the thread; True when it finished within ``timeout``."""
         with self._start_lock:
             if self._closed:
                 return True
@@ -137,7 +137,7 @@ class Recorder:
         thread = self._thread
         if thread is None:
             return True
-        self._queue.put(_STOP)  # may wait for room: the writer is draining
+        self._stop.set()
         thread.join(timeout)
         finished = not thread.is_alive()
         if finished and self._file is not None:
@@ -148,47 +148,15 @@ class Recorder:
     # -- writer thread -------------------------------------------------------
 
     def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            first = self._queue.get()
-            batch: list[PendingExchange] = []
-            if first is _STOP:
-                stopping = True
-            else:
-                batch.append(first)
-                deadline = time.monotonic() + self.flush_interval_s
-                while len(batch) < self.batch_size:
-                    remaining = deadline - time.monotonic()
-                    try:
-                        item = (
-                            self._queue.get(timeout=remaining)
-                            if remaining > 0
-                            else self._queue.get_nowait()
-                        )
-                    except queue.Empty:
-                        break
-                    if item is _STOP:
-                        stopping = True
-                        break
-                    batch.append(item)
-            if stopping:
-                batch.extend(self._drain())
-            if batch:
-                self._write(batch)
-
-    def _drain(self) -> list[PendingExchange]:
-        out = []
         while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return out
-            if item is not _STOP:
-                out.append(item)
-
-    def _write(self, batch: list[PendingExchange]) -> None:
-        for start in range(0, len(batch), self.batch_size):
-            self._write_chunk(batch[start : start + self.batch_size])
+            stopping = self._stop.wait(self.flush_interval_s)
+            while self._buffer:
+                batch = []
+                while self._buffer and len(batch) < self.batch_size:
+                    batch.append(self._buffer.popleft())
+                self._write_chunk(batch)
+            if stopping:
+                return
 
     def _write_chunk(self, batch: list[PendingExchange]) -> None:
         rows: list[dict[str, Any]] = []

@@ -224,7 +224,7 @@ class AiohttpUpstream:
 def make_upstream(
     base_url: str,
     *,
-    client: str = "httpx",
+    client: str = "aiohttp",
     connect_timeout_s: float = 5.0,
     read_timeout_s: float = 300.0,
     max_connections: int = 512,
@@ -241,14 +241,14 @@ def make_upstream(
         )
     if transport is not None:
         return transport  # already an UpstreamTransport
-    if client == "aiohttp":
-        return AiohttpUpstream(
+    if client == "httpx":
+        return HttpxUpstream(
             base_url,
             connect_timeout_s=connect_timeout_s,
             read_timeout_s=read_timeout_s,
             max_connections=max_connections,
         )
-    return HttpxUpstream(
+    return AiohttpUpstream(
         base_url,
         connect_timeout_s=connect_timeout_s,
         read_timeout_s=read_timeout_s,

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from distillwatch.ingest.parse import RecordError, parse_record, parse_ts
+from distillwatch.ingest.parse import RecordError, parse_record, parse_ts, required_ts
 from distillwatch.ingest.reader import Rejection, detect_format, iter_raw, rejection_text
 from distillwatch.record import Exchange
 
@@ -40,43 +40,91 @@ _MAX_FAN_IN = 128  # runs merged at once; more are merged in rounds first
 _Entry = tuple[float, int, int, Any]
 
 
-def _ts_of_line(line: bytes) -> float | None:
-    """The top-level ``ts`` of a JSONL line, cheaply; None when it has none usable.
+def _ts_token(line: bytes) -> bytes | float | None:
+    """The top-level ``ts`` of a JSONL line, cheaply: the raw text of a string, or a number.
 
-    The fast path finds ``"ts":`` by byte search and proves it is the top-level
-    key (no container opened before it, preceded by ``{`` or ``,``, and no
-    second occurrence that could be a duplicate key); anything less certain
-    falls back to a full JSON decode.
+    The fast path finds ``"ts":`` by byte search and proves it is a top-level
+    key (no container opened before it, preceded by ``{`` or ``,``); anything
+    less certain falls back to a full JSON decode. None when there is no usable
+    ``ts`` (the main pass rejects such lines). A duplicated top-level ``ts``
+    key can fool this; the main pass catches that (see ``_stream_sorted``).
     """
     pos = line.find(b'"ts":')
     if (
         pos > 0
+        and line.startswith(b"{")
         and line.find(b"{", 1, pos) < 0
         and line.find(b"[", 0, pos) < 0
-        and line[:1] == b"{"
-        and line.find(b'"ts":', pos + 5) < 0
+        and line[:pos].rstrip()[-1:] in (b"{", b",")
     ):
-        before = line[:pos].rstrip()
-        if before[-1:] in (b"{", b","):
-            start = pos + 5
-            value = line[start : start + 48].lstrip()
-            try:
-                if value[:1] == b'"':
-                    end = value.find(b'"', 1)
-                    text = value[1:end]
-                    if end > 0 and b"\\" not in text:
-                        return parse_ts(text.decode("ascii"))
-                elif value[:1] in b"-0123456789":
-                    for stop, char in enumerate(value):
-                        if char in b",} \t\r\n":
-                            return parse_ts(float(value[:stop]))
-            except (RecordError, ValueError, UnicodeDecodeError):
-                return None
+        value = line[pos + 5 : pos + 53].lstrip()
+        if value.startswith(b'"'):
+            end = value.find(b'"', 1)
+            text = value[1:end]
+            if end > 0 and b"\\" not in text:
+                return text
+        elif value[:1] in b"-0123456789":
+            for stop, char in enumerate(value):
+                if char in b",} \t\r\n":
+                    try:
+                        return parse_ts(float(value[:stop]))
+                    except (RecordError, ValueError):
+                        return None
     try:
-        obj = orjson.loads(line)
-        return parse_ts(obj["ts"])
+        return parse_ts(orjson.loads(line)["ts"])
     except (orjson.JSONDecodeError, RecordError, TypeError, KeyError):
         return None
+
+
+def _ts_of_line(line: bytes) -> float | None:
+    """The top-level ``ts`` of a JSONL line as epoch seconds (None when unusable)."""
+    token = _ts_token(line)
+    if type(token) is bytes:
+        try:
+            return parse_ts(token.decode("ascii"))
+        except (RecordError, UnicodeDecodeError):
+            return None
+    return token  # type: ignore[return-value]
+
+
+def _same_text_format(a: bytes, b: bytes) -> bool:
+    """Two UTC RFC 3339 texts of one layout compare as bytes exactly as they do in time."""
+    return len(a) == len(b) and a[-1:] == b"Z" and b[-1:] == b"Z" and a[10:11] == b[10:11]
+
+
+def _jsonl_is_sorted(path: str | Path) -> bool:
+    # Consecutive texts of the same layout ("...T10:15:30.123Z") are compared as
+    # bytes, which saves parsing nearly every timestamp; anything else as numbers.
+    last_text: bytes | None = None
+    last_value: float | None = float("-inf")
+    for item in iter_raw(path):
+        if type(item) is Rejection:
+            continue
+        token = _ts_token(item[1])  # type: ignore[index, arg-type]
+        if token is None:
+            continue
+        if type(token) is bytes:
+            if last_text is not None and _same_text_format(token, last_text):
+                if token < last_text:
+                    return False
+                last_text, last_value = token, None
+                continue
+            try:
+                value = parse_ts(token.decode("ascii"))
+            except (RecordError, UnicodeDecodeError):
+                continue
+        else:
+            value = token  # type: ignore[assignment]
+        if last_value is None:  # the previous one was only compared as text
+            try:
+                last_value = parse_ts(last_text.decode("ascii"))  # type: ignore[union-attr]
+            except (RecordError, UnicodeDecodeError):
+                return False  # cannot tell: sorting is always safe
+        if value < last_value:
+            return False
+        last_value = value
+        last_text = token if type(token) is bytes else None
+    return True
 
 
 def _parquet_ts_values(path: str | Path) -> Iterator[Any]:
@@ -100,22 +148,13 @@ def file_is_sorted(path: str | Path) -> bool:
     Lines without a usable ``ts`` are ignored here: the main pass rejects them,
     and dropping lines from a sorted sequence keeps it sorted.
     """
+    if detect_format(path) != "parquet":
+        return _jsonl_is_sorted(path)
     last = float("-inf")
-    if detect_format(path) == "parquet":
-        for value in _parquet_ts_values(path):
-            try:
-                ts = parse_ts(value)
-            except RecordError:
-                continue
-            if ts < last:
-                return False
-            last = ts
-        return True
-    for item in iter_raw(path):
-        if type(item) is Rejection:
-            continue
-        ts = _ts_of_line(item[1])  # type: ignore[index, arg-type]
-        if ts is None:
+    for value in _parquet_ts_values(path):
+        try:
+            ts = parse_ts(value)
+        except RecordError:
             continue
         if ts < last:
             return False
@@ -192,6 +231,15 @@ class ExchangeStream:
             self._reject(Rejection(name, line_no, str(exc), rejection_text(raw)))
         return None
 
+    def _validate(self, name: str, line_no: int, raw: bytes | dict) -> float | None:
+        try:
+            return required_ts(orjson.loads(raw) if type(raw) is bytes else raw)
+        except orjson.JSONDecodeError as exc:
+            self._reject(Rejection(name, line_no, f"malformed JSON: {exc}", rejection_text(raw)))
+        except RecordError as exc:
+            self._reject(Rejection(name, line_no, str(exc), rejection_text(raw)))
+        return None
+
     # -- sources --------------------------------------------------------------
 
     def _stream_sorted(self, index: int, path: Path) -> Iterator[_Entry]:
@@ -208,12 +256,17 @@ class ExchangeStream:
             if exchange is None:
                 continue
             if exchange.ts < last:
-                raise RuntimeError(f"{name} changed while being read (line {line_no} went back)")
+                # only a duplicated top-level "ts" key or a file rewritten while we read
+                # it gets here; the order promise wins over keeping an ambiguous line
+                reason = "ts goes back in a file found sorted (duplicate 'ts' key or file changed)"
+                self._reject(Rejection(name, line_no, reason, rejection_text(raw)))
+                continue
             last = exchange.ts
             yield exchange.ts, index, line_no, exchange
 
     def _spill_unsorted(self, index: int, path: Path, workdir: Path) -> list[Iterator[_Entry]]:
-        """Validate every line now, sort chunks, spill them; return the runs."""
+        """Check required fields now (so rejections come in file order), sort chunks by ts,
+        spill them as raw lines; return the runs. The full parse happens at merge time."""
         name = str(path)
         runs: list[Iterator[_Entry]] = []
         chunk: list[_Entry] = []
@@ -224,10 +277,10 @@ class ExchangeStream:
                 self._reject(item)
                 continue
             line_no, raw = item  # type: ignore[misc]
-            exchange = self._parse(name, line_no, raw)
-            if exchange is None:
+            ts = self._validate(name, line_no, raw)  # full parse waits for the merge
+            if ts is None:
                 continue
-            chunk.append((exchange.ts, index, line_no, raw))
+            chunk.append((ts, index, line_no, raw))
             held += len(raw) if type(raw) is bytes else 1024
             if len(chunk) >= self.chunk_records or held >= self.chunk_bytes:
                 chunk.sort()
@@ -273,7 +326,7 @@ class ExchangeStream:
             for _ts, index, line_no, payload in merged:
                 if type(payload) is Exchange:
                     exchange = payload
-                else:  # a spilled line, already validated once
+                else:  # a sorted run of lines whose required fields were validated
                     exchange = self._parse(str(self.paths[index]), line_no, payload)
                     if exchange is None:
                         continue

@@ -29,6 +29,7 @@ __all__ = [
     "parse_line",
     "parse_record",
     "parse_ts",
+    "required_ts",
     "to_rfc3339",
     "tool_schema_hash",
 ]
@@ -708,12 +709,8 @@ def _usage_ints(usage: Any, first: str, second: str) -> tuple[int | None, int | 
     return (a if type(a) is int else _opt_int(a)), (b if type(b) is int else _opt_int(b))
 
 
-def parse_record(obj: dict) -> Exchange:
-    """Exchange-log v1 object -> canonical Exchange; RecordError with the reason otherwise.
-
-    Written flat on purpose (inline type checks instead of helper calls): a
-    function call costs as much as the check itself and this runs per exchange.
-    """
+def _required(obj: Any) -> tuple[str, float, str, str, dict]:
+    """Check the required fields in contract order; the one place rejection reasons come from."""
     if type(obj) is not dict:
         raise RecordError(f"record must be a JSON object, got {_json_type(obj)}")
     get = obj.get
@@ -733,11 +730,28 @@ def parse_record(obj: dict) -> Exchange:
     api = get("api")
     if type(api) is not str:
         raise _missing_or_wrong(obj, "api", "a string")
+    if api not in API_SHAPES:
+        raise RecordError(f"unknown api {api!r} (expected one of {', '.join(API_SHAPES)})")
     req = get("request")
     if type(req) is not dict:
-        if api not in API_SHAPES:
-            raise RecordError(f"unknown api {api!r} (expected one of {', '.join(API_SHAPES)})")
         raise _missing_or_wrong(obj, "request", "an object")
+    return ex_id, ts, account_id, api, req
+
+
+def required_ts(obj: Any) -> float:
+    """``ts`` of a record whose required fields are all valid; RecordError (same reason
+    parse_record would give) otherwise. Once this passes, parse_record cannot fail."""
+    return _required(obj)[1]
+
+
+def parse_record(obj: dict) -> Exchange:
+    """Exchange-log v1 object -> canonical Exchange; RecordError with the reason otherwise.
+
+    Written flat on purpose (inline type checks instead of helper calls): a
+    function call costs as much as the check itself and this runs per exchange.
+    """
+    ex_id, ts, account_id, api, req = _required(obj)
+    get = obj.get
     resp = get("response")
     if type(resp) is not dict:
         resp = None
@@ -836,8 +850,8 @@ def parse_record(obj: dict) -> Exchange:
                         cached = _opt_int(usage.get(key))
                         if cached:
                             input_tokens += cached
-    else:
-        raise RecordError(f"unknown api {api!r} (expected one of {', '.join(API_SHAPES)})")
+    else:  # unreachable: _required accepts only API_SHAPES
+        raise RecordError(f"unknown api {api!r}")
 
     # optional values: the wrong type means unknown (None), never a rejection
     model = req_get("model")

@@ -92,8 +92,24 @@ class BenchmarkProbeDetector(ContentDetector):
             return None
         cue = _ANSWER_CUE.search(text.rstrip())
         if cue is not None:
-            return signal_at(self.signals[0], 0.45, "multiple-choice item with answer cue", part, cue.start(), cue.end(), "benchmark_probe")
-        return signal_at(self.signals[0], 0.25, "multiple-choice item", part, first.start(), first.end() + 40, "benchmark_probe")
+            return signal_at(
+                self.signals[0],
+                0.45,
+                "multiple-choice item with answer cue",
+                part,
+                cue.start(),
+                cue.end(),
+                "benchmark_probe",
+            )
+        return signal_at(
+            self.signals[0],
+            0.25,
+            "multiple-choice item",
+            part,
+            first.start(),
+            first.end() + 40,
+            "benchmark_probe",
+        )
 
     def _fewshot(self, part: Part, text: str) -> Signal | None:
         if not part.any(("q:", "question", "problem")):
@@ -104,10 +120,32 @@ class BenchmarkProbeDetector(ContentDetector):
         tail = _OPEN_ANSWER.search(text.rstrip(" \t"))
         if tail is None:
             return None
-        return signal_at(self.signals[1], 0.5, f"few-shot block of {len(questions)} items with an open answer", part, tail.start(), tail.end(), "benchmark_probe")
+        return signal_at(
+            self.signals[1],
+            0.5,
+            f"few-shot block of {len(questions)} items with an open answer",
+            part,
+            tail.start(),
+            tail.end(),
+            "benchmark_probe",
+        )
 
     def _word_problem(self, part: Part, text: str) -> Signal | None:
-        if len(text) > 900 or not part.any(("how many", "how much", "how long", "how far", "how old", "how fast", "how often", "what is the", "what was the", "what were the", "what will be the")):
+        if len(text) > 900 or not part.any(
+            (
+                "how many",
+                "how much",
+                "how long",
+                "how far",
+                "how old",
+                "how fast",
+                "how often",
+                "what is the",
+                "what was the",
+                "what were the",
+                "what will be the",
+            )
+        ):
             return None
         q = _WORD_QUESTION.search(text)
         if q is None or len(_NUMBER.findall(text)) < 2:
@@ -115,10 +153,26 @@ class BenchmarkProbeDetector(ContentDetector):
         stripped = text.rstrip()
         cue = _WORD_CUE.search(stripped)
         if cue is not None:
-            return signal_at(self.signals[2], 0.4, "numeric word problem with completion cue", part, q.start(), q.end() + 40, "benchmark_probe")
+            return signal_at(
+                self.signals[2],
+                0.4,
+                "numeric word problem with completion cue",
+                part,
+                q.start(),
+                q.end() + 40,
+                "benchmark_probe",
+            )
         if not stripped.endswith("?"):
             return None
-        return signal_at(self.signals[2], 0.25, "numeric word problem", part, q.start(), q.end() + 40, "benchmark_probe")
+        return signal_at(
+            self.signals[2],
+            0.25,
+            "numeric word problem",
+            part,
+            q.start(),
+            q.end() + 40,
+            "benchmark_probe",
+        )
 
     def _code_stub(self, part: Part, text: str) -> Signal | None:
         if not (part.has("def ") and (part.has('"""') or part.has("'''"))):
@@ -130,7 +184,9 @@ class BenchmarkProbeDetector(ContentDetector):
         return signal_at(
             self.signals[3],
             0.45 if doctest else 0.35,
-            "function stub with docstring and doctests" if doctest else "function stub with docstring",
+            "function stub with docstring and doctests"
+            if doctest
+            else "function stub with docstring",
             part,
             m.start(),
             m.start() + 60,

@@ -90,7 +90,11 @@ class CensorshipRewriteDetector(ContentDetector):
                     signal_at(
                         self.signals[0],
                         (0.85 if safe else 0.6) if political else 0.3,
-                        ("politically sensitive text rewritten to a safe version" if safe else "politically sensitive text rewritten")
+                        (
+                            "politically sensitive text rewritten to a safe version"
+                            if safe
+                            else "politically sensitive text rewritten"
+                        )
                         if political
                         else "sensitive text sanitized",
                         part,
@@ -102,6 +106,14 @@ class CensorshipRewriteDetector(ContentDetector):
             steer = _STEER.search(text, lo, hi)
             if steer is not None:
                 return [
-                    signal_at(self.signals[0], 0.5, "answer steered to an official position", part, steer.start(), steer.end(), "censorship_rewrite")
+                    signal_at(
+                        self.signals[0],
+                        0.5,
+                        "answer steered to an official position",
+                        part,
+                        steer.start(),
+                        steer.end(),
+                        "censorship_rewrite",
+                    )
                 ]
         return []

@@ -63,7 +63,20 @@ _CORE_ZH = rx(
     r"(?:答案|回答|回复|解答|结论).{0,80}?(?:想象|重建|还原|反推|推测|倒推|重构|复原|补全|写出|给出|解释)"
     r".{0,20}?(?:推理|思考|思维|思路|心路)",
 )
-_STRONG_ZH = ("想象", "重建", "还原", "反推", "倒推", "重构", "复原", "补全", "内部", "内在", "内心", "已完成")
+_STRONG_ZH = (
+    "想象",
+    "重建",
+    "还原",
+    "反推",
+    "倒推",
+    "重构",
+    "复原",
+    "补全",
+    "内部",
+    "内在",
+    "内心",
+    "已完成",
+)
 
 _DEMAND_WEAK = rx(
     r"step by step",
@@ -117,7 +130,18 @@ class CotElicitationDetector(ContentDetector):
 
     def _reconstruction(self, part: Part) -> Signal | None:
         text = part.norm
-        if part.any(("answer", "respons", "solution", "output", "completion", "conclusion", "repl", "result")):
+        if part.any(
+            (
+                "answer",
+                "respons",
+                "solution",
+                "output",
+                "completion",
+                "conclusion",
+                "repl",
+                "result",
+            )
+        ):
             m = _CORE_EN.search(text)
             if m is not None:
                 window = text[max(0, m.start() - 160) : m.end() + 40]
@@ -125,7 +149,9 @@ class CotElicitationDetector(ContentDetector):
                 return signal_at(
                     "content.reasoning_reconstruction",
                     0.9 if strong else 0.45,
-                    "reasoning reconstructed for a given answer" if strong else "reasoning behind an answer requested",
+                    "reasoning reconstructed for a given answer"
+                    if strong
+                    else "reasoning behind an answer requested",
                     part,
                     m.start(),
                     m.end(),
@@ -139,7 +165,9 @@ class CotElicitationDetector(ContentDetector):
                 return signal_at(
                     "content.reasoning_reconstruction",
                     0.9 if strong else 0.45,
-                    "reasoning reconstructed for a given answer" if strong else "reasoning behind an answer requested",
+                    "reasoning reconstructed for a given answer"
+                    if strong
+                    else "reasoning behind an answer requested",
                     part,
                     m.start(),
                     m.end(),
@@ -162,4 +190,6 @@ class CotElicitationDetector(ContentDetector):
             if weak is None:
                 return None
             score, m, what = 0.15, weak, "step-by-step reasoning requested"
-        return signal_at("content.cot_demand", score, what, part, m.start(), m.end(), "cot_elicitation")
+        return signal_at(
+            "content.cot_demand", score, what, part, m.start(), m.end(), "cot_elicitation"
+        )

@@ -18,7 +18,14 @@ import re
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import ContentDetector, Part, normalized, quote, rx, signal_at
+from distillwatch.detectors.content.text import (
+    ContentDetector,
+    Part,
+    normalized,
+    quote,
+    rx,
+    signal_at,
+)
 from distillwatch.record import Exchange
 
 __all__ = ["ExpertPersonaDetector"]
@@ -50,12 +57,38 @@ _PERSONA_WORDS = (
     "expert", "specialist", "analyst", "scientist", "statistician", "mathematician", "researcher", "consultant",
     "professor", "strategist", "economist", "engineer", "physician", "attorney", "quant", "actuary", "auditor", "tutor", "teacher",
 )  # fmt: skip
-_PERSONA_ZH = ("专家", "分析师", "科学家", "统计学家", "数学家", "研究员", "顾问", "教授", "工程师", "资深")
-_TRANSPARENT_WORDS = ("reasoning", "thought", "thinking", "step", "working", "derivation", "rationale", "methodolog", "process", "work", "skip", "omit")
+_PERSONA_ZH = (
+    "专家",
+    "分析师",
+    "科学家",
+    "统计学家",
+    "数学家",
+    "研究员",
+    "顾问",
+    "教授",
+    "工程师",
+    "资深",
+)
+_TRANSPARENT_WORDS = (
+    "reasoning",
+    "thought",
+    "thinking",
+    "step",
+    "working",
+    "derivation",
+    "rationale",
+    "methodolog",
+    "process",
+    "work",
+    "skip",
+    "omit",
+)
 _TRANSPARENT_ZH = ("推理", "思考", "分析", "思维", "解题")
 
 
-def _find(part: Part, words: tuple[str, ...], zh: tuple[str, ...], pattern: re.Pattern[str]) -> re.Match[str] | None:
+def _find(
+    part: Part, words: tuple[str, ...], zh: tuple[str, ...], pattern: re.Pattern[str]
+) -> re.Match[str] | None:
     if not part.any(words, zh):
         return None
     return pattern.search(part.norm)
@@ -72,16 +105,29 @@ class ExpertPersonaDetector(ContentDetector):
 
     def detect(self, exchange: Exchange) -> list[Signal]:
         view = normalized(exchange)
-        sys_persona, sys_demand = view.system.memo.get(self._memo_key) or self._remember(view.system)
+        sys_persona, sys_demand = view.system.memo.get(self._memo_key) or self._remember(
+            view.system
+        )
         user = view.user
-        persona = sys_persona or ((view.user, m) if (m := _find(user, _PERSONA_WORDS, _PERSONA_ZH, _PERSONA)) else None)
+        persona = sys_persona or (
+            (view.user, m) if (m := _find(user, _PERSONA_WORDS, _PERSONA_ZH, _PERSONA)) else None
+        )
         if persona is None:
             return []
-        demand = sys_demand or ((user, m) if (m := _find(user, _TRANSPARENT_WORDS, _TRANSPARENT_ZH, _TRANSPARENT)) else None)
+        demand = sys_demand or (
+            (user, m)
+            if (m := _find(user, _TRANSPARENT_WORDS, _TRANSPARENT_ZH, _TRANSPARENT))
+            else None
+        )
         if demand is None:
             return []
         part, m = demand
-        training = any(p.norm and p.any(("train", "dataset", "fine", "tun"), ("训练", "数据集", "微调")) and _TRAINING.search(p.norm) for p in (view.system, user))
+        training = any(
+            p.norm
+            and p.any(("train", "dataset", "fine", "tun"), ("训练", "数据集", "微调"))
+            and _TRAINING.search(p.norm)
+            for p in (view.system, user)
+        )
         about_data = any(p.norm and _DATA.search(p.norm) is not None for p in (view.system, user))
         persona_part, pm = persona
         what = f'expert persona "{quote(persona_part.quote(pm.start(), pm.end()), 40)}" demanding complete reasoning'
@@ -99,7 +145,9 @@ class ExpertPersonaDetector(ContentDetector):
             )
         ]
 
-    def _remember(self, system: Part) -> tuple[tuple[Part, re.Match[str]] | None, tuple[Part, re.Match[str]] | None]:
+    def _remember(
+        self, system: Part
+    ) -> tuple[tuple[Part, re.Match[str]] | None, tuple[Part, re.Match[str]] | None]:
         """Persona and demand found in a system prompt, memoized on its cached part."""
         if not system.norm:
             return None, None

@@ -54,7 +54,23 @@ _TARGET_ZH = rx(
     r"|泄露|告诉我|写出|给出|说出|复制|粘贴).{0,12}?你(?:的|刚才|之前|刚刚|内部|隐藏|内心|原始)"
     r".{0,8}?(?:思考|推理|思维链|思维|思路|想法|草稿)",
 )
-_STRONG_ZH = ("重复", "复述", "逐字", "原样", "原封不动", "照搬", "翻译", "编码", "加密", "继续", "接着", "输出", "打印", "泄露", "复制")
+_STRONG_ZH = (
+    "重复",
+    "复述",
+    "逐字",
+    "原样",
+    "原封不动",
+    "照搬",
+    "翻译",
+    "编码",
+    "加密",
+    "继续",
+    "接着",
+    "输出",
+    "打印",
+    "泄露",
+    "复制",
+)
 _HIDDEN_ZH = ("内部", "隐藏", "内心", "原始", "私有", "逐字", "原样", "原封不动", "草稿", "真实")
 
 
@@ -69,7 +85,16 @@ class HiddenReasoningDetector(ContentDetector):
 
     def scan(self, part: Part) -> list[Signal]:
         if not part.any(
-            ("think", "thought", "reason", "scratch", "monologue", "cot", "deliberat", "reflection"),
+            (
+                "think",
+                "thought",
+                "reason",
+                "scratch",
+                "monologue",
+                "cot",
+                "deliberat",
+                "reflection",
+            ),
             ("思考", "推理", "思维", "思路", "想法", "草稿"),
         ):
             return []
@@ -90,7 +115,11 @@ class HiddenReasoningDetector(ContentDetector):
                 score, what = 0.7, "model's own reasoning asked to be reproduced"
             else:
                 score, what = 0.3, "model's reasoning asked to be shown"
-            return [signal_at(self.signals[0], score, what, part, m.start(), m.end(), "reasoning_extraction")]
+            return [
+                signal_at(
+                    self.signals[0], score, what, part, m.start(), m.end(), "reasoning_extraction"
+                )
+            ]
         if part.cjk:
             m = _TARGET_ZH.search(text)
             if m is not None and not negated(text, m.start()):
@@ -101,5 +130,15 @@ class HiddenReasoningDetector(ContentDetector):
                     score, what = 0.7, "model's own reasoning asked to be reproduced"
                 else:
                     score, what = 0.3, "model's reasoning asked to be shown"
-                return [signal_at(self.signals[0], score, what, part, m.start(), m.end(), "reasoning_extraction")]
+                return [
+                    signal_at(
+                        self.signals[0],
+                        score,
+                        what,
+                        part,
+                        m.start(),
+                        m.end(),
+                        "reasoning_extraction",
+                    )
+                ]
         return []

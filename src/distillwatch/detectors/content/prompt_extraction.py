@@ -33,14 +33,28 @@ _SECRET = (
     r"(?:system (?:prompt|message|instructions?|role)|initial (?:instructions?|prompt)|developer (?:message|prompt|instructions?)"
     r"|pre ?prompt|meta ?prompt|hidden (?:instructions?|prompt|rules)|secret (?:instructions?|prompt|rules))"
 )
-_GENERIC = r"(?:instructions?|prompt|rules|guidelines|directives|polic(?:y|ies)|configuration|constraints)"
+_GENERIC = (
+    r"(?:instructions?|prompt|rules|guidelines|directives|polic(?:y|ies)|configuration|constraints)"
+)
 _EXTRACT = rx(
     r"\b" + _VERB + r"\w* … (?:your|the model's|the assistant's) " + _QUAL + _SECRET,
-    r"\b" + _VERB + r"\w* … the " + _QUAL + _SECRET + r" (?:you|that you|above|for this|of this|in this|behind)",
-    r"\b" + _VERB + r"\w* … (?:the )?" + _QUAL + _GENERIC + r" (?:you (?:were|have been|are) given|given to you|you follow|you received)",
+    r"\b"
+    + _VERB
+    + r"\w* … the "
+    + _QUAL
+    + _SECRET
+    + r" (?:you|that you|above|for this|of this|in this|behind)",
+    r"\b"
+    + _VERB
+    + r"\w* … (?:the )?"
+    + _QUAL
+    + _GENERIC
+    + r" (?:you (?:were|have been|are) given|given to you|you follow|you received)",
     r"\b(?:starting|beginning) (?:with|from) \W{0,3}you are\b",
     r"\bverbatim\b.{0,40}\b(?:system|instructions?|prompt)\b|\b(?:system|instructions?|prompt)\b.{0,40}\bverbatim\b",
-    r"\b" + _COPY_VERB + r"\w* (?:\w+ ){0,2}?(?:all )?(?:the )?(?:text|words|content|messages?|everything) (?:above|before this|preceding|prior)"
+    r"\b"
+    + _COPY_VERB
+    + r"\w* (?:\w+ ){0,2}?(?:all )?(?:the )?(?:text|words|content|messages?|everything) (?:above|before this|preceding|prior)"
     r".{0,60}?(?:verbatim|word for word|exactly|in a code ?block|including|starting)",
     r"(?:输出|打印|显示|重复|复述|告诉我|透露|泄露|给出|展示|说出|翻译|总结).{0,8}?(?:你的|您的)(?:完整的?|全部的?|原始的?|初始的?|隐藏的?)?"
     r"(?:系统提示词?|系统指令|系统消息|初始指令|提示词|隐藏指令|开发者(?:消息|指令))",
@@ -78,7 +92,17 @@ class PromptExtractionDetector(ContentDetector):
         text = part.norm
         m = _EXTRACT.search(text)
         if m is not None and not negated(text, m.start()):
-            return [signal_at(self.signals[0], 0.85, "system prompt extraction", part, m.start(), m.end(), "prompt_extraction")]
+            return [
+                signal_at(
+                    self.signals[0],
+                    0.85,
+                    "system prompt extraction",
+                    part,
+                    m.start(),
+                    m.end(),
+                    "prompt_extraction",
+                )
+            ]
         m = _YOUR_GENERIC.search(text)
         if m is not None and not negated(text, m.start()):
             copy = _COPY_RE.match(m.group("verb")) is not None
@@ -86,7 +110,9 @@ class PromptExtractionDetector(ContentDetector):
                 signal_at(
                     self.signals[0],
                     0.5 if copy else 0.4,
-                    "model's instructions asked to be reproduced" if copy else "question about the model's instructions",
+                    "model's instructions asked to be reproduced"
+                    if copy
+                    else "question about the model's instructions",
                     part,
                     m.start(),
                     m.end(),
@@ -95,8 +121,28 @@ class PromptExtractionDetector(ContentDetector):
             ]
         m = _OVERRIDE.search(text)
         if m is not None:
-            return [signal_at(self.signals[0], 0.5, "instruction override", part, m.start(), m.end(), "prompt_extraction")]
+            return [
+                signal_at(
+                    self.signals[0],
+                    0.5,
+                    "instruction override",
+                    part,
+                    m.start(),
+                    m.end(),
+                    "prompt_extraction",
+                )
+            ]
         m = _CURIOUS.search(text)
         if m is not None:
-            return [signal_at(self.signals[0], 0.4, "question about the model's instructions", part, m.start(), m.end(), "prompt_extraction")]
+            return [
+                signal_at(
+                    self.signals[0],
+                    0.4,
+                    "question about the model's instructions",
+                    part,
+                    m.start(),
+                    m.end(),
+                    "prompt_extraction",
+                )
+            ]
         return []

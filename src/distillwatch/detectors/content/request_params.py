@@ -42,7 +42,12 @@ class RequestParamsDetector:
     )
     threshold: float = 0.5
 
-    def __init__(self, threshold: float | None = None, long_output_tokens: int = 32768, thinking_budget_tokens: int = 32000) -> None:
+    def __init__(
+        self,
+        threshold: float | None = None,
+        long_output_tokens: int = 32768,
+        thinking_budget_tokens: int = 32000,
+    ) -> None:
         if threshold is not None:
             self.threshold = float(threshold)
         self.long_output_tokens = long_output_tokens
@@ -52,21 +57,44 @@ class RequestParamsDetector:
         out: list[Signal] = []
         top = exchange.top_logprobs
         if exchange.logprobs or (top is not None and top > 0):
-            score = 0.7 if top is not None and top >= 20 else 0.6 if top is not None and top >= 5 else 0.45
-            out.append(Signal("param.logprobs", score, f"logprobs requested (top_logprobs={top})", None))
+            score = (
+                0.7
+                if top is not None and top >= 20
+                else 0.6
+                if top is not None and top >= 5
+                else 0.45
+            )
+            out.append(
+                Signal("param.logprobs", score, f"logprobs requested (top_logprobs={top})", None)
+            )
         n = exchange.n
         if n is not None and n >= 2:
-            out.append(Signal("param.n_samples", 0.5 if n >= 8 else 0.25, f"n={n} samples per prompt", None))
+            out.append(
+                Signal(
+                    "param.n_samples", 0.5 if n >= 8 else 0.25, f"n={n} samples per prompt", None
+                )
+            )
         mt = exchange.max_tokens
         if mt is not None and mt >= self.long_output_tokens:
-            out.append(Signal("param.max_tokens", 0.35 if mt >= 2 * self.long_output_tokens else 0.25, f"max_tokens={mt}", None))
+            out.append(
+                Signal(
+                    "param.max_tokens",
+                    0.35 if mt >= 2 * self.long_output_tokens else 0.25,
+                    f"max_tokens={mt}",
+                    None,
+                )
+            )
         t = exchange.temperature
         if t is not None and t >= 1.5:
             out.append(Signal("param.temperature", 0.2, f"temperature={t:g}", None))
         effort = exchange.reasoning_effort
         budget = exchange.thinking_budget
         if budget is not None and budget >= self.thinking_budget_tokens:
-            out.append(Signal("param.reasoning_max", 0.35, f"thinking budget={budget} tokens", "reasoning"))
+            out.append(
+                Signal("param.reasoning_max", 0.35, f"thinking budget={budget} tokens", "reasoning")
+            )
         elif effort is not None and effort.lower() in _MAX_EFFORT:
-            out.append(Signal("param.reasoning_max", 0.25, f"reasoning_effort={effort}", "reasoning"))
+            out.append(
+                Signal("param.reasoning_max", 0.25, f"reasoning_effort={effort}", "reasoning")
+            )
         return out

@@ -43,7 +43,9 @@ _FEATURES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "grading of responses",
         rx(
-            r"\b(?:evaluat\w*|assess\w*|judg\w*|rat(?:e|es|ed|ing)|scor(?:e|es|ed|ing)|grad(?:e|es|ed|ing)|compar\w*|rank\w*|critiqu\w*|annotat\w*|review\w*) … (?:the |each |both |two |these |following |given |ai |model )*" + _RESP + r"\b",
+            r"\b(?:evaluat\w*|assess\w*|judg\w*|rat(?:e|es|ed|ing)|scor(?:e|es|ed|ing)|grad(?:e|es|ed|ing)|compar\w*|rank\w*|critiqu\w*|annotat\w*|review\w*) … (?:the |each |both |two |these |following |given |ai |model )*"
+            + _RESP
+            + r"\b",
             r"(?:评估|评价|评分|打分|比较|评判|对比).{0,10}?(?:回答|回复|答案|输出|模型)",
             r"(?:回答|回复|答案|输出).{0,10}?(?:评分|打分|打个分)",
         ),
@@ -72,14 +74,22 @@ _FEATURES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\brationale\s*:.{0,200}?\brating\s*:|\brating\s*:.{0,200}?\brationale\s*:",
         ),
     ),
-    ("rubric", rx(r"\b(?:rubric|scoring (?:criteria|guide)|evaluation criteria|grading criteria)", r"评分(?:标准|细则)")),
+    (
+        "rubric",
+        rx(
+            r"\b(?:rubric|scoring (?:criteria|guide)|evaluation criteria|grading criteria)",
+            r"评分(?:标准|细则)",
+        ),
+    ),
 )
 _REWARD = rx(
     r"\b(?:reward model|reward signal|scalar reward|preference (?:label|data|pair|annotation)\w*|chosen (?:and|/|vs\.?) rejected"
     r"|(?:chosen|rejected) (?:response|completion|answer)|dpo (?:pair|data)\w*|rlhf (?:data|label)\w*)",
     r"奖励模型|偏好(?:标注|数据|标签)",
 )
-_CANDIDATE_LABEL = re.compile(r"\b(?:response|answer|output|text|candidate|completion)\W{0,3}(\d|[a-e])\b|<text (\d)>")
+_CANDIDATE_LABEL = re.compile(
+    r"\b(?:response|answer|output|text|candidate|completion)\W{0,3}(\d|[a-e])\b|<text (\d)>"
+)
 
 
 @register
@@ -104,12 +114,29 @@ class RewardGradingDetector(ContentDetector):
             m = pattern.search(text)
             if m is not None:
                 found.append((label, m))
-        reward = _REWARD.search(text) if part.any(("reward", "prefer", "chosen", "rejected", "dpo", "rlhf"), ("奖励", "偏好")) else None
-        names_responses = any(label in ("judge role", "grading of responses", "pairwise comparison") for label, _ in found)
+        reward = (
+            _REWARD.search(text)
+            if part.any(("reward", "prefer", "chosen", "rejected", "dpo", "rlhf"), ("奖励", "偏好"))
+            else None
+        )
+        names_responses = any(
+            label in ("judge role", "grading of responses", "pairwise comparison")
+            for label, _ in found
+        )
         if not names_responses:
             if reward is None:
                 return []
-            return [signal_at(self.signals[0], 0.2, "reward-model framing", part, reward.start(), reward.end(), "reward_grading")]
+            return [
+                signal_at(
+                    self.signals[0],
+                    0.2,
+                    "reward-model framing",
+                    part,
+                    reward.start(),
+                    reward.end(),
+                    "reward_grading",
+                )
+            ]
         n = len(found)
         score = 0.3 if n == 1 else 0.45 if n == 2 else 0.55
         labels = {a or b for a, b in _CANDIDATE_LABEL.findall(text)} if n >= 2 else set()
@@ -120,4 +147,8 @@ class RewardGradingDetector(ContentDetector):
             score = max(score, 0.8)
             what = "reward-model framing with " + what
         anchor = reward or found[0][1]
-        return [signal_at(self.signals[0], score, what, part, anchor.start(), anchor.end(), "reward_grading")]
+        return [
+            signal_at(
+                self.signals[0], score, what, part, anchor.start(), anchor.end(), "reward_grading"
+            )
+        ]

@@ -93,7 +93,15 @@ class SyntheticDataDetector(ContentDetector):
                 seed = _SELF_INSTRUCT.search(text)
                 if seed is not None:
                     return [
-                        signal_at(self.signals[0], 0.7, "self-instruct seeding", part, seed.start(), min(seed.end(), seed.start() + 120), "synthetic_data")
+                        signal_at(
+                            self.signals[0],
+                            0.7,
+                            "self-instruct seeding",
+                            part,
+                            seed.start(),
+                            min(seed.end(), seed.start() + 120),
+                            "synthetic_data",
+                        )
                     ]
             return []
         count = self._count(gen.group("n") or gen.group("nz") or "")
@@ -113,7 +121,17 @@ class SyntheticDataDetector(ContentDetector):
         if count >= 50:
             score += 0.1
         what = "bulk generation request (" + ", ".join(reasons) + ")"
-        return [signal_at(self.signals[0], min(score, 0.95), what, part, gen.start(), gen.end(), "synthetic_data")]
+        return [
+            signal_at(
+                self.signals[0],
+                min(score, 0.95),
+                what,
+                part,
+                gen.start(),
+                gen.end(),
+                "synthetic_data",
+            )
+        ]
 
     @staticmethod
     def _count(token: str) -> int:

@@ -220,7 +220,9 @@ def rx(*alternatives: str) -> re.Pattern[str]:
     return re.compile(source, re.DOTALL)
 
 
-_NEGATION = re.compile(r"\b(?:not|never|no|don't|dont|do not|avoid\w*|without|refus\w*|nor|must not|cannot)\b|不要|不得|禁止|切勿|别")
+_NEGATION = re.compile(
+    r"\b(?:not|never|no|don't|dont|do not|avoid\w*|without|refus\w*|nor|must not|cannot)\b|不要|不得|禁止|切勿|别"
+)
 
 
 def negated(text: str, start: int, reach: int = 30) -> bool:

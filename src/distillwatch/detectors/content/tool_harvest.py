@@ -63,7 +63,15 @@ _EXPLAIN_EACH = rx(
     r" … (?:for|before|behind|of) (?:each|every) (?:action|step|click|move)",
     r"每(?:一步|个动作|次操作).{0,10}?(?:推理|思考|理由|原因)",
 )
-_COMPUTER_TOOLS = ("computer", "screenshot", "mouse", "click", "keyboard", "browser_action", "desktop")
+_COMPUTER_TOOLS = (
+    "computer",
+    "screenshot",
+    "mouse",
+    "click",
+    "keyboard",
+    "browser_action",
+    "desktop",
+)
 
 
 @register
@@ -87,15 +95,34 @@ class ToolHarvestDetector(ContentDetector):
         results = exchange.tool_results
         if results >= TRAJECTORY_TOOL_RESULTS:
             extra.append(
-                Signal("content.agent_trajectory", 0.25, f"multi-step trajectory carrying {results} tool results", "agentic")
+                Signal(
+                    "content.agent_trajectory",
+                    0.25,
+                    f"multi-step trajectory carrying {results} tool results",
+                    "agentic",
+                )
             )
         names = exchange.tool_names
         if len(names) >= LARGE_CATALOG:
-            extra.append(Signal("content.tool_catalog", 0.2, f"{len(names)} tools declared (e.g. {', '.join(names[:3])})", "tool_use"))
+            extra.append(
+                Signal(
+                    "content.tool_catalog",
+                    0.2,
+                    f"{len(names)} tools declared (e.g. {', '.join(names[:3])})",
+                    "tool_use",
+                )
+            )
         if names and not any(s.name == "content.computer_use_step" for s in found):
             computer = [n for n in names if any(k in n.lower() for k in _COMPUTER_TOOLS)]
             if computer:
-                extra.append(Signal("content.computer_use_step", 0.3, f"computer-control tools declared: {', '.join(computer[:3])}", "computer_use"))
+                extra.append(
+                    Signal(
+                        "content.computer_use_step",
+                        0.3,
+                        f"computer-control tools declared: {', '.join(computer[:3])}",
+                        "computer_use",
+                    )
+                )
         return strongest([*found, *extra]) if extra else found
 
     def scan(self, part: Part) -> list[Signal]:
@@ -103,17 +130,65 @@ class ToolHarvestDetector(ContentDetector):
         if part.any(("tool", "function", "api", "trajector"), ("工具", "函数", "接口", "api")):
             m = _SYNTH_TASK.search(part.norm)
             if m is not None:
-                out.append(signal_at(self.signals[0], 0.75, "synthetic tool-use data requested", part, m.start(), m.end(), "tool_use"))
-        if part.any(("orchestrat", "planner", "coordinator", "supervisor", "manager agent", "lead agent", "delegat", "sub-agent", "subagent", "sub agent"), ("编排", "调度", "规划", "子任务")):
+                out.append(
+                    signal_at(
+                        self.signals[0],
+                        0.75,
+                        "synthetic tool-use data requested",
+                        part,
+                        m.start(),
+                        m.end(),
+                        "tool_use",
+                    )
+                )
+        if part.any(
+            (
+                "orchestrat",
+                "planner",
+                "coordinator",
+                "supervisor",
+                "manager agent",
+                "lead agent",
+                "delegat",
+                "sub-agent",
+                "subagent",
+                "sub agent",
+            ),
+            ("编排", "调度", "规划", "子任务"),
+        ):
             m = _ORCHESTRATE.search(part.norm)
             if m is not None:
-                out.append(signal_at(self.signals[2], 0.35, "planning/orchestration prompt", part, m.start(), m.end(), "agentic"))
+                out.append(
+                    signal_at(
+                        self.signals[2],
+                        0.35,
+                        "planning/orchestration prompt",
+                        part,
+                        m.start(),
+                        m.end(),
+                        "agentic",
+                    )
+                )
         if part.any(("screenshot",), ("截图",)):
             m = _COMPUTER_USE.search(part.norm)
             if m is not None:
                 explain = _EXPLAIN_EACH.search(part.norm)
                 score = 0.5 if explain is not None else 0.3
                 anchor = explain or m
-                what = "computer-use steps with reasoning for each action" if explain is not None else "computer-use step"
-                out.append(signal_at(self.signals[3], score, what, part, anchor.start(), anchor.end(), "computer_use"))
+                what = (
+                    "computer-use steps with reasoning for each action"
+                    if explain is not None
+                    else "computer-use step"
+                )
+                out.append(
+                    signal_at(
+                        self.signals[3],
+                        score,
+                        what,
+                        part,
+                        anchor.start(),
+                        anchor.end(),
+                        "computer_use",
+                    )
+                )
         return out
