@@ -1,13 +1,14 @@
 """Latency and throughput the gateway adds, measured against direct calls in the same run.
 
 Starts ``mock-upstream`` and the gateway under uvicorn in subprocesses on
-127.0.0.1, then for each upstream client (httpx, aiohttp) and detection off/on:
+127.0.0.1, then for each upstream client (httpx, aiohttp, raw) and detection off/on:
 
-* latency: ``--requests`` sequential calls (concurrency 1) straight to the mock,
-  then the same through the gateway; added latency = gateway percentile minus
-  direct percentile;
+* latency: ``--requests`` sequential calls (concurrency 1) straight to the mock
+  and as many through the gateway, alternating in blocks so that background
+  load hits both alike; added latency = gateway percentile minus direct
+  percentile;
 * throughput: the same number of calls at each ``--concurrency`` level, direct
-  and through the gateway, in requests per second.
+  and through the gateway (alternating blocks), in requests per second.
 
 The load generator is a minimal keep-alive HTTP/1.1 client on raw asyncio
 streams, so that what is measured is the servers, not a client library.
@@ -145,6 +146,34 @@ async def run_load(port: int, total: int, concurrency: int) -> tuple[list[float]
     return latencies, total / elapsed
 
 
+BLOCKS = 10  # direct and gateway alternate in this many blocks, so background load hits both alike
+
+
+async def interleaved_latency(
+    direct_port: int, gw_port: int, total: int
+) -> tuple[list[float], list[float]]:
+    direct: list[float] = []
+    through: list[float] = []
+    for _ in range(BLOCKS):
+        direct += (await run_load(direct_port, total // BLOCKS, 1))[0]
+        through += (await run_load(gw_port, total // BLOCKS, 1))[0]
+    return direct, through
+
+
+async def interleaved_throughput(
+    direct_port: int, gw_port: int, total: int, concurrency: int
+) -> tuple[float, float]:
+    """Requests/second direct and through the gateway, each over ``total`` calls in alternating blocks."""
+    elapsed = {direct_port: 0.0, gw_port: 0.0}
+    block = max(concurrency, total // (BLOCKS // 2))
+    for _ in range(BLOCKS // 2):
+        for port in (direct_port, gw_port):
+            _, rate = await run_load(port, block, concurrency)
+            elapsed[port] += block / rate
+    done = block * (BLOCKS // 2)
+    return done / elapsed[direct_port], done / elapsed[gw_port]
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -182,11 +211,46 @@ mock_upstream(host="127.0.0.1", port=int(sys.argv[1]), delay_ms=0.0)
 """
 
 
+def measure_assess(total: int) -> tuple[float, float] | None:
+    """p50/p99 (ms) of ``Engine.assess`` alone, after ``Engine.observe`` of the same traffic.
+
+    The share of the detection-on latency that is the engine's, not the gateway's.
+    """
+    try:
+        from distillwatch.engine import Engine
+        from distillwatch.ingest.parse import parse_record
+    except ImportError:
+        return None
+    engine = Engine()
+    records = [
+        {
+            "id": f"b{i}",
+            "ts": 1_700_000_000 + i,
+            "account_id": f"acct_{i % 20}",
+            "api": "openai.chat.completions",
+            "request": orjson.loads(request_bytes(i).split(b"\r\n\r\n", 1)[1]),
+            "response": {
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}}]
+            },
+        }
+        for i in range(total)
+    ]
+    for record in records:
+        engine.observe(parse_record(record))
+    timings = []
+    for record in records:
+        exchange = parse_record({k: v for k, v in record.items() if k != "response"})
+        started = time.perf_counter()
+        engine.assess(exchange)
+        timings.append((time.perf_counter() - started) * 1000.0)
+    return pct(timings, 0.5), pct(timings, 0.99)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=2000, help="calls per measurement")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[32, 64])
-    parser.add_argument("--clients", nargs="+", default=["httpx", "aiohttp"])
+    parser.add_argument("--clients", nargs="+", default=["httpx", "aiohttp", "raw"])
     parser.add_argument("--detection", nargs="+", default=["off", "on"])
     args = parser.parse_args()
 
@@ -203,6 +267,11 @@ def main() -> None:
         f"# cores={os.cpu_count()} python={sys.version.split()[0]} loop={options.get('loop', 'asyncio')} "
         f"http={options.get('http', 'h11')} requests={args.requests} detection-on={engine_note}"
     )
+    assess = measure_assess(args.requests) if "on" in args.detection else None
+    if assess is not None:
+        print(
+            f"# Engine.assess alone (in process, after observing the same traffic): p50={assess[0]:.3f} ms p99={assess[1]:.3f} ms"
+        )
     mock_port = free_port()
     rows = []
     with (
@@ -224,8 +293,9 @@ def main() -> None:
                 ]
                 with process(runner, gw_port):
                     asyncio.run(run_load(gw_port, 300, 8))  # warm-up (pools, caches)
-                    direct, _ = asyncio.run(run_load(mock_port, args.requests, 1))
-                    through, _ = asyncio.run(run_load(gw_port, args.requests, 1))
+                    direct, through = asyncio.run(
+                        interleaved_latency(mock_port, gw_port, args.requests)
+                    )
                     row = {
                         "client": client,
                         "detection": detection,
@@ -235,8 +305,9 @@ def main() -> None:
                         "gw_p99": pct(through, 0.99),
                     }
                     for level in args.concurrency:
-                        _, direct_rps = asyncio.run(run_load(mock_port, args.requests, level))
-                        _, gw_rps = asyncio.run(run_load(gw_port, args.requests, level))
+                        direct_rps, gw_rps = asyncio.run(
+                            interleaved_throughput(mock_port, gw_port, args.requests, level)
+                        )
                         row[f"direct_rps_c{level}"] = direct_rps
                         row[f"gw_rps_c{level}"] = gw_rps
                     rows.append(row)

@@ -19,7 +19,10 @@ from distillwatch.bench.world import MODEL_NEW, Calendar
 
 SHORT = Calendar(days=4, release_day=2, release_hour=6.0)
 API_SHAPES = {"openai.chat.completions", "openai.responses", "anthropic.messages"}
-DOC_NETS = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
+DOC_NETS = [
+    ipaddress.ip_network(n)
+    for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+]
 
 
 def _read(path: Path) -> list[dict]:
@@ -48,7 +51,10 @@ def test_same_seed_same_bytes_and_other_seed_differs(tmp_path: Path) -> None:
     runs = {}
     for name, seed in (("a", 7), ("b", 7), ("c", 8)):
         generate(tmp_path / name, source=BuiltinSource(), scale=0.02, seed=seed, calendar=two_days)
-        runs[name] = ((tmp_path / name / "exchanges.jsonl").read_bytes(), (tmp_path / name / "labels.jsonl").read_bytes())
+        runs[name] = (
+            (tmp_path / name / "exchanges.jsonl").read_bytes(),
+            (tmp_path / name / "labels.jsonl").read_bytes(),
+        )
     assert runs["a"] == runs["b"]
     assert runs["a"][0] and runs["a"][0] != runs["c"][0]
     assert runs["a"][1] != runs["c"][1]
@@ -56,7 +62,12 @@ def test_same_seed_same_bytes_and_other_seed_differs(tmp_path: Path) -> None:
 
 def test_labels_never_travel_in_exchanges(dataset: Path, labels: dict[str, dict]) -> None:
     raw = (dataset / "exchanges.jsonl").read_bytes().lower()
-    for name in {r["group"] for r in labels.values()} | {"benign:", "attack:", '"label"', '"group"'}:
+    for name in {r["group"] for r in labels.values()} | {
+        "benign:",
+        "attack:",
+        '"label"',
+        '"group"',
+    }:
         assert name.lower().encode() not in raw, name
     for acct in labels:
         assert re.fullmatch(r"acct_[0-9a-f]{12}", acct)
@@ -82,7 +93,11 @@ def test_every_line_is_exchange_log_v1(records: list[dict], labels: dict[str, di
         assert isinstance(rec["status"], int)
         if rec["status"] == 200:
             resp = rec["response"]
-            key = {"openai.chat.completions": "choices", "openai.responses": "output", "anthropic.messages": "content"}
+            key = {
+                "openai.chat.completions": "choices",
+                "openai.responses": "output",
+                "anthropic.messages": "content",
+            }
             assert isinstance(resp[key[rec["api"]]], list)
             assert resp["usage"]
         else:
@@ -100,7 +115,9 @@ def test_records_parse_with_the_project_parser(records: list[dict]) -> None:
         assert ex.account_id == rec["account_id"]
 
 
-def test_all_populations_and_campaigns_present(records: list[dict], labels: dict[str, dict]) -> None:
+def test_all_populations_and_campaigns_present(
+    records: list[dict], labels: dict[str, dict]
+) -> None:
     groups = {cls.group for cls in (*BENIGN_POPULATIONS, *ATTACK_CAMPAIGNS)}
     assert {r["group"] for r in labels.values()} == groups
     seen = Counter(labels[r["account_id"]]["group"] for r in records)
@@ -111,32 +128,57 @@ def test_all_populations_and_campaigns_present(records: list[dict], labels: dict
 def test_api_shapes_tools_images_reasoning_all_occur(records: list[dict]) -> None:
     assert {r["api"] for r in records} == API_SHAPES
     blob = orjson.dumps(records[:20000])
-    for marker in (b'"tool_calls"', b'"tool_use"', b'"function_call"', b'"function_call_output"', b'"tool_result"',
-                   b'"image_url"', b'"input_image"', b'"type":"image"', b'"thinking"', b'"reasoning"'):
+    for marker in (
+        b'"tool_calls"',
+        b'"tool_use"',
+        b'"function_call"',
+        b'"function_call_output"',
+        b'"tool_result"',
+        b'"image_url"',
+        b'"input_image"',
+        b'"type":"image"',
+        b'"thinking"',
+        b'"reasoning"',
+    ):
         assert marker in blob, marker
 
 
 def test_release_pivot_and_eval_bursts(records: list[dict], labels: dict[str, dict]) -> None:
     release = SHORT.release_ts
     orch = [r for r in records if labels[r["account_id"]]["group"] == "attack:tool_orchestration"]
-    after = [r for r in orch if datetime.fromisoformat(r["ts"].replace("Z", "+00:00")).timestamp() > release + 86400]
+    after = [
+        r
+        for r in orch
+        if datetime.fromisoformat(r["ts"].replace("Z", "+00:00")).timestamp() > release + 86400
+    ]
     assert after and any(r["request"]["model"] == MODEL_NEW for r in after)
-    assert not any(r["request"]["model"] == MODEL_NEW for r in orch
-                   if datetime.fromisoformat(r["ts"].replace("Z", "+00:00")).timestamp() < release)
+    assert not any(
+        r["request"]["model"] == MODEL_NEW
+        for r in orch
+        if datetime.fromisoformat(r["ts"].replace("Z", "+00:00")).timestamp() < release
+    )
     evals = [r for r in records if labels[r["account_id"]]["group"] == "benign:eval_team"]
     assert any(r["request"]["model"] == MODEL_NEW for r in evals)
 
 
-def test_attack_wrappers_vary_and_benign_uses_same_phrases(records: list[dict], labels: dict[str, dict]) -> None:
+def test_attack_wrappers_vary_and_benign_uses_same_phrases(
+    records: list[dict], labels: dict[str, dict]
+) -> None:
     from distillwatch.bench.baselines import request_text
 
-    attack_texts = [request_text(r["api"], r["request"]) for r in records
-                    if labels[r["account_id"]]["group"] in ("attack:reasoning_rm", "attack:adaptive_paraphrase")]
+    attack_texts = [
+        request_text(r["api"], r["request"])
+        for r in records
+        if labels[r["account_id"]]["group"] in ("attack:reasoning_rm", "attack:adaptive_paraphrase")
+    ]
     openings = Counter(t.strip().split("\n")[0][:80] for t in attack_texts)
     assert len(attack_texts) > 50
     assert openings.most_common(1)[0][1] / len(attack_texts) < 0.1  # no single wording to match
-    benign_cot = sum("step by step" in request_text(r["api"], r["request"]).lower()
-                     for r in records if labels[r["account_id"]]["label"] == "benign")
+    benign_cot = sum(
+        "step by step" in request_text(r["api"], r["request"]).lower()
+        for r in records
+        if labels[r["account_id"]]["label"] == "benign"
+    )
     assert benign_cot > 0
 
 
@@ -179,3 +221,9 @@ def test_corpora_source_generates(tmp_path: Path) -> None:
     assert src.rate_curves() and src.length_samples() and src.arrival_gaps()
     res = generate(tmp_path, source=src, scale=0.01, seed=3, calendar=SHORT)
     assert res.exchanges > 100 and res.attack_accounts > 0
+
+
+def test_no_exchange_before_its_account_exists(records: list[dict]) -> None:
+    for rec in records:
+        created = datetime.fromisoformat(rec["account"]["created_at"].replace("Z", "+00:00"))
+        assert datetime.fromisoformat(rec["ts"].replace("Z", "+00:00")) >= created

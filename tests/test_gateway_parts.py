@@ -450,3 +450,52 @@ def test_recorder_keeps_error_bodies_apart_from_responses() -> None:
 
 def test_iter_events_reads_a_last_event_without_blank_line() -> None:
     assert [e.data for e in iter_events(b"data: 1\n\ndata: 2")] == ["1", "2"]
+
+
+def test_engine_gate_never_lets_assess_and_observe_overlap() -> None:
+    import threading
+    import time
+
+    from distillwatch.gateway.engine_gate import EngineGate
+
+    class Reentrancy:
+        def __init__(self) -> None:
+            self.inside = 0
+            self.overlaps = 0
+            self.calls = 0
+
+        def _enter(self) -> None:
+            self.inside += 1
+            if self.inside > 1:
+                self.overlaps += 1
+            time.sleep(0)  # hand the GIL over mid-call, so an unguarded engine would overlap
+            self.calls += 1
+            self.inside -= 1
+
+        def assess(self, _: object) -> None:
+            self._enter()
+
+        def observe(self, _: object) -> None:
+            self._enter()
+
+    engine = Reentrancy()
+    gate = EngineGate(engine)
+    worker = threading.Thread(target=lambda: [gate.observe(i) for i in range(3000)])
+    worker.start()
+    for i in range(3000):
+        gate.assess(i)
+    worker.join(10)
+    assert engine.calls == 6000 and engine.overlaps == 0
+
+
+def test_cli_helpers_pick_fast_servers_only_when_installed_and_build_an_engine() -> None:
+    import importlib.util
+
+    from distillwatch.gateway.cli import build_engine, uvicorn_options
+
+    options = uvicorn_options()
+    assert options["access_log"] is False
+    assert ("loop" in options) == (importlib.util.find_spec("uvloop") is not None)
+    assert ("http" in options) == (importlib.util.find_spec("httptools") is not None)
+    engine = build_engine(FakeStore())  # empty store: a fresh engine
+    assert hasattr(engine, "assess") and hasattr(engine, "observe")

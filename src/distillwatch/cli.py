@@ -156,11 +156,14 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8080,
     db: Annotated[Path | None, typer.Option(help="DuckDB store for exchanges and state.")] = None,
+    detection: Annotated[
+        bool, typer.Option("--detection/--no-detection", help="Score and enforce, or only proxy and log.")
+    ] = True,
 ) -> None:
     """Run the inline gateway: proxy, log, score and enforce in real time."""
     from distillwatch.gateway.cli import serve as run_serve
 
-    run_serve(upstream=upstream, config=config, host=host, port=port, db=db)
+    run_serve(upstream=upstream, config=config, host=host, port=port, db=db, detection=detection)
 
 
 @app.command("mock-upstream")

@@ -30,6 +30,8 @@ __all__ = ["EngineConfig", "AccountVerdict", "Assessment", "Engine"]
 
 _DAY = 86400.0
 _FAMILY_FLAG = 0.5  # family risk at which a family is treated as a distillation pattern
+_LINK_USES = 5  # uses of a flagged family that tie an account to the family's operator group
+_PATTERN_USES = 6  # uses of a flagged family at which the pattern counts in full for an account
 
 
 @dataclass(slots=True)
@@ -94,9 +96,15 @@ class Engine:
         self.last_family: str | None = None
 
     # ------------------------------------------------------------ hot path
-    def observe(self, ex: Exchange) -> AccountVerdict:
-        """Fold one completed exchange into every layer and re-score its account."""
-        signals = self._content(ex)
+    def observe(self, ex: Exchange, signals: list[Signal] | None = None) -> AccountVerdict:
+        """Fold one completed exchange into every layer and re-score its account.
+
+        ``signals`` may carry the content detectors' output when it was computed
+        elsewhere (in worker processes, or on Spark): content detection is a pure
+        function of one exchange, the rest of the engine is the sequential part.
+        """
+        if signals is None:
+            signals = self._content(ex)
         extraction = extraction_score(signals)
         caps = [s.capability for s in signals if s.capability is not None]
         sys_f, tpl_f = self.families.assign(ex.system, ex.last_user_text)
@@ -128,11 +136,12 @@ class Engine:
             if fr >= _FAMILY_FLAG:
                 newly = fam_id not in self.flagged_families
                 self.flagged_families[fam_id] = fr
-                if newly:
-                    for acct in fam.accounts:
+                # link only accounts that carry flagged families repeatedly: a person who
+                # used a common phrase once or twice is not part of the operator's group
+                for acct in fam.accounts if newly else (ex.account_id,):
+                    carrier = self.accounts.get(acct)
+                    if carrier is not None and self._flagged_uses(carrier) >= _LINK_USES:
                         self.groups.union(acct, "fam:" + fam_id, "prompt_family")
-                else:
-                    self.groups.union(ex.account_id, "fam:" + fam_id, "prompt_family")
             elif fam_id in self.flagged_families:
                 self.flagged_families[fam_id] = fr
         if st.payment_fingerprint is not None:
@@ -163,30 +172,42 @@ class Engine:
             else:
                 m[1] += 1
 
-    def _pattern(self, st: AccountState) -> tuple[float, str]:
-        best, detail = 0.0, ""
+    def _flagged_uses(self, st: AccountState) -> int:
+        flagged = self.flagged_families
+        return sum(c for f, c in st.families.counts.items() if f in flagged)
+
+    def _pattern(self, st: AccountState, explain: bool = False) -> tuple[float, str]:
+        """Lift from flagged prompt families the account carries.
+
+        Uses are added up over all flagged families, since a paraphrasing
+        operator spreads one pattern over several skeletons.
+        """
+        uses, best_fr, best_id = 0, 0.0, None
         for fam_id, count in st.families.counts.items():
             fr = self.flagged_families.get(fam_id)
             if fr is None:
                 continue
-            p = fr * min(1.0, count / 3)
-            if p > best:
-                fam = self.families.families.get(fam_id)
-                accounts = fam.account_count if fam else 0
-                best, detail = (
-                    p,
-                    (
-                        f"{count} requests use prompt family {fam_id}, sent by "
-                        f"{accounts} accounts and flagged as a distillation pattern"
-                    ),
-                )
-        return best, detail
+            uses += count
+            if fr > best_fr:
+                best_fr, best_id = fr, fam_id
+        if not uses:
+            return 0.0, ""
+        p = best_fr * min(1.0, uses / _PATTERN_USES)
+        detail = ""
+        if explain:
+            fam = self.families.families.get(best_id) if best_id else None
+            accounts = fam.account_count if fam else 0
+            detail = (
+                f"{uses} requests use prompt families flagged as distillation patterns, such as "
+                f"{best_id}, sent by {accounts} accounts"
+            )
+        return p, detail
 
     def _campaign(self, st: AccountState) -> tuple[float, str, str | None]:
         root, agg = self.groups.group_of(st.account_id)
         if agg.members < 2:
             return 0.0, "", None
-        k = min(1.0, max(0.0, (agg.flagged - 1) / 3)) * min(1.0, 2 * agg.flagged / agg.members)
+        k = min(1.0, max(0.0, (agg.flagged - 1) / 3)) * min(1.0, 3 * agg.flagged / agg.members)
         detail = (
             f"linked to {agg.members - 1} other accounts "
             f"({', '.join(sorted(agg.links))}); {agg.flagged} of them flagged"
@@ -288,7 +309,7 @@ class Engine:
         out = []
         for st in self.accounts.values():
             vol = self.population.percentile("per_day", st.per_active_day)
-            pattern, pdetail = self._pattern(st)
+            pattern, pdetail = self._pattern(st, explain=True)
             camp, cdetail, _ = self._campaign(st)
             res = fuse_account(st, vol, pattern, pdetail, camp, cdetail, self.config.fusion)
             out.append(self._verdict(st, res.evidence))

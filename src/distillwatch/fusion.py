@@ -80,8 +80,8 @@ def family_risk(
     """
     if accounts < cfg.family_min_accounts or exchanges < cfg.family_min_exchanges:
         return 0.0
-    shape = max(_clamp((extraction_mean - 0.25) / 0.4), _clamp((coverage - 3) / 3))
-    spread = _clamp((accounts - 2) / 6)
+    shape = max(_clamp((extraction_mean - 0.25) / 0.4), 0.8 * _clamp((coverage - 4) / 2))
+    spread = _clamp((accounts - 3) / 10)
     volume = _clamp(math.log10(exchanges / cfg.family_min_exchanges + 1) / 0.8)
     # many accounts behind few payers/orgs is coordination, not independent customers
     coordination = 1.0 if operators and operators * 2 <= accounts else 0.75
@@ -196,6 +196,26 @@ def _scale_score(st: AccountState, volume_pct: float, explain: bool) -> tuple[fl
                 ),
             )
         )
+    if len(st.ips) >= 6:
+        parts.append(
+            (
+                "behaviour.ip_rotation",
+                0.5 * _clamp((len(st.ips) - 4) / 8),
+                lambda: (
+                    f"used at least {len(st.ips)} different client addresses over {st.n} requests"
+                ),
+            )
+        )
+    if st.created_at is not None and n >= 5:
+        age_days = (st.first_ts - st.created_at) / 86400
+        if 0 <= age_days < 3:
+            parts.append(
+                (
+                    "context.fresh_account",
+                    0.4 * (1 - age_days / 3),
+                    lambda: f"first request {age_days * 24:.0f} h after the account was created",
+                )
+            )
     return _combine(parts, explain)
 
 
@@ -206,11 +226,11 @@ def _sweep_score(st: AccountState, explain: bool) -> tuple[float, list[Signal]]:
     areas and synthetic tool schemas to cover what it wants to train.
     """
     parts: list[_Part] = []
-    if st.distinct_tool_schemas >= 6:
+    if st.distinct_tool_schemas > 15:
         parts.append(
             (
                 "behaviour.tool_schema_sweep",
-                _clamp((st.distinct_tool_schemas - 4) / 16),
+                _clamp((st.distinct_tool_schemas - 15) / 30),
                 lambda: f"declared at least {st.distinct_tool_schemas} different tool schemas",
             )
         )
@@ -250,7 +270,7 @@ def fuse_account(
     ev.extend(sev)
     ev.extend(bev)
     a = cfg.content_alone
-    own = 1.0 - (1.0 - c * (a + (1 - a) * s)) * (1.0 - b * _clamp(0.3 + c))
+    own = 1.0 - (1.0 - c * (a + (1 - a) * s)) * (1.0 - b * _clamp(0.45 + c))
     p = pattern
     if p > 0 and explain:
         ev.append(Signal("campaign.prompt_family", round(p, 3), pattern_detail))

@@ -165,23 +165,26 @@ class _Campaign(Population):
             call, reply = self._harvest_once(w, rng, kind)
         return call, reply
 
+    @staticmethod
+    def _qa(w: World, rng: random.Random, pools: tuple[str, ...]) -> tuple[str, str]:
+        """A question and the answer that really belongs to it (reference or the chat's reply)."""
+        item = pick(w.source, rng.choice(pools), rng)
+        _, msgs, reply = chat_history(item, 0)
+        question = msgs[-1].text if msgs else item.first("user")
+        return question, reply or item.first("assistant") or answer_text(w.source, rng)
+
     def _harvest_once(self, w: World, rng: random.Random, kind: str) -> tuple[Call, Reply]:
         call = Call(model=MODEL_FLAGSHIP, messages=[])
         if kind == "recon":
-            pool = rng.choice(("math", "math", "code", "prompt", "roleplay"))
-            item = pick(w.source, pool, rng)
-            answer = item.first("assistant") or answer_text(w.source, rng)
-            call.messages = [
-                Msg("user", phrases.reasoning_reconstruction(rng, item.first("user"), answer))
-            ]
-            return call, reply_from(stepwise_reasoning(rng, item.first("user"), answer))
+            question, answer = self._qa(w, rng, ("math", "math", "code", "chat", "roleplay"))
+            call.messages = [Msg("user", phrases.reasoning_reconstruction(rng, question, answer))]
+            return call, reply_from(stepwise_reasoning(rng, question, answer))
         if kind == "grade":
-            pool = rng.choice(("math", "code", "prompt"))
-            item = pick(w.source, pool, rng)
-            good = item.first("assistant") or answer_text(w.source, rng, 800)
+            question, good = self._qa(w, rng, ("math", "code", "chat"))
+            good = good[:1200]
             cands = [good] + [phrases.perturb_answer(rng, good) for _ in range(rng.randint(1, 3))]
             rng.shuffle(cands)
-            system, user = phrases.rubric_grading(rng, item.first("user"), cands)
+            system, user = phrases.rubric_grading(rng, question, cands)
             call.system, call.messages = system, [Msg("user", user)]
             scores = "\n".join(
                 f"Candidate {k + 1}: {rng.randint(2, 10)}" for k in range(len(cands))
@@ -534,7 +537,7 @@ class ToolOrchestration(_Campaign):
             verified=rng.random() < 0.5,
             curve=op.randrange(len(curves)),
             phase=rng.randrange(144),
-            daily=rng.uniform(100, 220),
+            daily=rng.uniform(60, 130),
             pivot=op.uniform(2, 20) * 3600,
         )
 

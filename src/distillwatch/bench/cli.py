@@ -31,7 +31,9 @@ ScaleOpt = Annotated[
     float, typer.Option("--scale", help="1 = about 150-200K exchanges over two weeks.")
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Same seed, same data.")]
-DaysOpt = Annotated[int, typer.Option("--days", min=1, help="Simulated days (the model release is in the middle).")]
+DaysOpt = Annotated[
+    int, typer.Option("--days", min=1, help="Simulated days (the model release is in the middle).")
+]
 
 
 def _calendar(days: int) -> Any:
@@ -145,6 +147,7 @@ def run(
     meta = {
         "scale": scale,
         "seed": seed,
+        "days": days,
         "source": getattr(source, "name", "?"),
         "exchanges": result.exchanges,
         "accounts": result.accounts,
@@ -199,3 +202,7 @@ def render_table(scores: dict[str, dict[str, Any]]) -> Table:
             row(f"TPR {g}", lambda s, g=g: _pct(s["groups"].get(g, {}).get("tpr")))
             row(f"  leakage {g}", lambda s, g=g: _pct(s["groups"].get(g, {}).get("leakage")))
     return table
+
+
+if __name__ == "__main__":  # python -m distillwatch.bench.cli ... (before the main CLI mounts it)
+    bench_app()

@@ -29,6 +29,7 @@ __all__ = [
     "stepwise_reasoning",
     "csv_table",
     "code_file",
+    "reply_from",
 ]
 
 _WORDS = re.compile(r"[A-Z][A-Za-z]{2,}")
@@ -203,6 +204,3 @@ def reply_from(
     max_chars: int = 3000,
 ) -> Reply:
     return Reply(text=text[:max_chars], reasoning=reasoning, tool_calls=tool_calls or [])
-
-
-__all__ += ["reply_from"]

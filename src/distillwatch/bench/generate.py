@@ -95,7 +95,8 @@ def _iter_tagged(
         ) -> None:
             for (p, i), acct in _accounts.items():
                 for ts, kind, seed, args in pops[p].plan_day(world, acct, i, day):
-                    _pending.append((ts, p, i, seed, kind, args))
+                    if ts >= acct.created_at:  # nothing is sent before the account exists
+                        _pending.append((ts, p, i, seed, kind, args))
 
         plan(0)
         for day in range(cal.days):

@@ -183,9 +183,12 @@ class Population:
         ua, tls = ua_and_tls(rng, api, browser=rng.random() < browser_share)
         ips = [residential_ip(rng) for _ in range(rng.randint(1, 3))]
         adopt = rng.uniform(0, 5 * 86400) if rng.random() < 0.5 else None
+        created = w.calendar.start - rng.uniform(*age_days) * 86400
+        if rng.random() < 0.06:  # people sign up during the period too: fresh is not suspicious
+            created = w.calendar.start + rng.uniform(0, w.calendar.days - 1) * 86400
         return Account(
             account_id=self._aid(w, i),
-            created_at=w.calendar.start - rng.uniform(*age_days) * 86400,
+            created_at=created,
             tier=rng.choice(tiers),
             country=country,
             tz_hours=tz,
@@ -206,6 +209,11 @@ class Population:
     def _ip(self, acct: Account, rng: random.Random) -> str:
         return acct.net.ips[rng.randrange(len(acct.net.ips))]
 
+    @staticmethod
+    def _exists(w: World, acct: Account, day: int) -> bool:
+        """Whether the account has been created by the end of this day."""
+        return acct.created_at < w.calendar.day_start(day + 1)
+
 
 # ---------------------------------------------------------------------------
 # casual chat users
@@ -225,7 +233,7 @@ class ChatUsers(Population):
         rng = w.rng(self.group, "habits", i)
         acct.extra.update(
             active=rng.uniform(0.1, 0.7),
-            sessions=rng.uniform(0.5, 1.8),
+            sessions=rng.uniform(0.5, 1.6),
             redteam=rng.random() < 0.15,
         )
         return acct
@@ -259,7 +267,7 @@ class ChatUsers(Population):
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         rng = w.rng(self.group, i, day)
-        if rng.random() > acct.extra["active"]:
+        if rng.random() > acct.extra["active"] or not self._exists(w, acct, day):
             return []
         starts = human_session_starts(
             rng,
@@ -328,7 +336,7 @@ class Students(ChatUsers):
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         rng = w.rng(self.group, i, day)
-        if rng.random() > acct.extra["active"]:
+        if rng.random() > acct.extra["active"] or not self._exists(w, acct, day):
             return []
         starts = human_session_starts(
             rng,
@@ -419,7 +427,7 @@ class Developers(Population):
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         rng = w.rng(self.group, i, day)
-        if rng.random() > acct.extra["active"]:
+        if rng.random() > acct.extra["active"] or not self._exists(w, acct, day):
             return []
         starts = human_session_starts(
             rng,
@@ -944,7 +952,7 @@ class SharedNat(_OrgPopulation):
 
     def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
         rng = w.rng(self.group, i, day)
-        if rng.random() > acct.extra["active"]:
+        if rng.random() > acct.extra["active"] or not self._exists(w, acct, day):
             return []
         starts = human_session_starts(
             rng,

@@ -20,6 +20,8 @@ Metrics:
   its ``first_flagged_ts``, over flagged attack accounts.
 
 Accounts the scan does not mention count as risk 0 and never flagged.
+Labelled accounts that sent nothing in ``exchanges.jsonl`` (possible with a
+short ``--days``) are left out: there was nothing to detect.
 """
 
 from __future__ import annotations
@@ -156,4 +158,5 @@ def score(data_dir: str | Path, scan_dir: str | Path) -> dict[str, Any]:
             first_seen[acct] = ts
         if labels[acct][0] == "attack":
             attack_exchanges[acct].append(ts)
-    return score_accounts(labels, scan, first_seen, attack_exchanges)
+    active = {a: labels[a] for a in first_seen}
+    return score_accounts(active, scan, first_seen, attack_exchanges)

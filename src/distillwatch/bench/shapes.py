@@ -15,6 +15,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 __all__ = [
     "API_SHAPES",
     "ToolCall",
@@ -93,7 +95,7 @@ def _input_tokens(call: Call) -> int:
         for tc in m.tool_calls:
             chars += len(tc.name) + 40
     for t in call.tools:
-        chars += 60 + len(str(t.get("parameters", "")))
+        chars += 60 + len(orjson.dumps(t.get("parameters", {})))
     return chars // 4 + 765 * images
 
 
@@ -101,8 +103,6 @@ def _input_tokens(call: Call) -> int:
 
 
 def _args_json(args: dict[str, Any]) -> str:
-    import orjson
-
     return orjson.dumps(args).decode()
 
 

@@ -13,7 +13,9 @@ Networks use documentation ranges only (192.0.2.0/24, 198.51.100.0/24,
 from __future__ import annotations
 
 import hashlib
+import math
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -75,8 +77,12 @@ COUNTRIES: tuple[tuple[str, float], ...] = (
 
 def rfc3339(ts: float) -> str:
     """'2026-02-03T10:15:30.123Z' — the form most gateways log."""
-    dt = datetime.fromtimestamp(ts, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    t = time.gmtime(ts)
+    ms = int((ts - math.floor(ts)) * 1000)
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{ms:03d}Z"
+    )
 
 
 @dataclass(slots=True, frozen=True)

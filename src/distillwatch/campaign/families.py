@@ -13,44 +13,54 @@ hundreds (measured: datasketch 2.0, 32 permutations, ~0.9 ms per query+insert).
 
 from __future__ import annotations
 
-import re
 import zlib
 from dataclasses import dataclass, field
 
 __all__ = ["TemplateMiner", "FamilyStats", "FamilyIndex", "normalize_for_template"]
 
-_SPLIT = re.compile(r"(?<=[.!?。！？:：;；])\s+|\n+")
-# one C-level pass: digits (slot values) vanish, punctuation becomes space; braces stay
-# because "{question}"-style placeholders are part of a skeleton
-_FOLD = {ord(c): None for c in "0123456789"}
-_FOLD.update(
-    {ord(c): " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`|~“”‘’«»…—–·•、，。！？：；（）【】《》"}
-)
+# All folding is done by bytes.translate over UTF-8 (a 256-entry table: ~1 ns per
+# byte, where str.translate with a dict costs ~40 ns per character and a regex split
+# ~70): sentence ends become line breaks, digits (slot values) vanish, other ASCII
+# punctuation becomes a space. Braces stay because "{question}"-style placeholders
+# are part of a skeleton. Full-width CJK sentence ends are mapped first.
+_ASCII_ENDS = b".!?;:\n"
+_ASCII_PUNCT = b"\"#$%&'()*+,-/<=>@[\\]^_`|~\t\r"
+_TABLE = bytearray(range(256))
+for _c in _ASCII_PUNCT:
+    _TABLE[_c] = ord(" ")
+for _c in _ASCII_ENDS:
+    _TABLE[_c] = ord("\n")
+_BYTE_TABLE = bytes(_TABLE)
+_DIGITS = b"0123456789"
+_CJK_ENDS = str.maketrans({c: "\n" for c in "。！？；：，、"})
 
-_MIN_SENTENCE_CHARS = (
-    24  # shorter sentences ("thanks!", "continue") are too common to identify a skeleton
-)
-_HEAD_CHARS = (
-    3000  # a skeleton shows in the head and the tail of a prompt; skip the middle of huge ones
-)
+_MIN_SENTENCE_CHARS = 24  # shorter sentences ("thanks!", "continue") are too common to identify a skeleton
+_HEAD_CHARS = 3000  # a skeleton shows in the head and the tail of a prompt; skip the middle of huge ones
 _TAIL_CHARS = 800
+
+
+def _fold(text: str) -> bytes:
+    text = text.lower()
+    if not text.isascii():
+        text = text.translate(_CJK_ENDS)
+    return text.encode("utf-8", "replace").translate(_BYTE_TABLE, _DIGITS)
 
 
 def normalize_for_template(sentence: str) -> str:
     """Lower-case, drop numbers and punctuation, fold spaces: what slots vary."""
-    return " ".join(sentence.lower().translate(_FOLD).split())
+    return b" ".join(_fold(sentence).split()).decode("utf-8", "replace")
 
 
 def _sentence_hashes(text: str) -> list[int]:
     if len(text) > _HEAD_CHARS + _TAIL_CHARS:
         text = text[:_HEAD_CHARS] + "\n" + text[-_TAIL_CHARS:]
     out: list[int] = []
-    for raw in _SPLIT.split(text):
-        if len(raw) < _MIN_SENTENCE_CHARS:
+    for line in _fold(text).split(b"\n"):
+        if len(line) < _MIN_SENTENCE_CHARS:
             continue
-        norm = normalize_for_template(raw)
+        norm = b" ".join(line.split())
         if len(norm) >= _MIN_SENTENCE_CHARS:
-            out.append(zlib.crc32(norm.encode()))
+            out.append(zlib.crc32(norm))
     return out
 
 

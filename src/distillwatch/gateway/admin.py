@@ -57,8 +57,7 @@ def admin_routes(gateway: Gateway) -> list[Route]:
         return None
 
     def engine_call(method: str) -> Any:
-        with gateway.engine_lock:
-            return getattr(gateway.engine, method)()
+        return gateway.engine_gate.call(method)
 
     async def verdicts(request: Request) -> Response:
         if (denied := authorized(request)) is not None:

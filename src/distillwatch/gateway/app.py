@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from distillwatch.gateway.admin import admin_routes
 from distillwatch.gateway.config import GatewayConfig
+from distillwatch.gateway.engine_gate import EngineGate
 from distillwatch.gateway.errors import STYLE_ANTHROPIC, STYLE_OPENAI, error_body, error_headers
 from distillwatch.gateway.keys import ClientResolver, KeyDirectory, extract_key
 from distillwatch.gateway.metrics import CONTENT_TYPE, GatewayMetrics
@@ -155,7 +156,7 @@ class Gateway:
             transport=transport,
         )
         # The engine is single-threaded: assess (event loop) and observe (recorder thread) take turns.
-        self.engine_lock = threading.Lock()
+        self.engine_gate = EngineGate(engine) if engine is not None else None
         self.store_lock = threading.Lock()
         self.recorder = Recorder(
             store=store,
@@ -214,9 +215,7 @@ class Gateway:
                 self.store.save_state(OVERRIDES_STATE_KEY, orjson.dumps(snapshot))
 
     def _observe(self, record: dict[str, Any]) -> None:
-        exchange = self._parse_record(record)
-        with self.engine_lock:
-            self.engine.observe(exchange)
+        self.engine_gate.observe(self._parse_record(record))
 
     # -- helpers -----------------------------------------------------------------
 
@@ -343,8 +342,7 @@ class Gateway:
         if self.engine is not None and account.account_id not in self.policy.overrides:
             try:
                 exchange = self._parse_record(record)
-                with self.engine_lock:
-                    assessment = self.engine.assess(exchange)
+                assessment = self.engine_gate.assess(exchange)
             except Exception:
                 self.metrics.engine_errors.inc()
                 log.exception("inline assessment failed (fail_mode=%s)", self.config.fail_mode)
@@ -440,10 +438,7 @@ class Gateway:
                     }
                 )
                 self.metrics.added_latency.observe(added + time.perf_counter() - t1)
-                async for chunk in upstream.aiter_bytes():
-                    delivered.append(chunk)
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                await self._pass_body(send, upstream, delivered)
         except _ClientGone:
             self.metrics.client_disconnects.inc()
             record.setdefault("gateway", {"decision": decision.action})["client_disconnected"] = (
@@ -472,6 +467,22 @@ class Gateway:
         if error is not None:
             # The status line is already out; aborting the connection is the only honest signal.
             raise error
+
+    @staticmethod
+    async def _pass_body(send: Send, upstream: Any, delivered: list[bytes]) -> None:
+        """Forward a non-streamed body chunk by chunk; the chunk that completes it ends the response."""
+        declared = _header(upstream.headers, b"content-length")
+        remaining = int(declared) if declared is not None and declared.isdigit() else -1
+        finished = False
+        async for chunk in upstream.aiter_bytes():
+            delivered.append(chunk)
+            remaining -= len(chunk)
+            finished = remaining == 0
+            await send({"type": "http.response.body", "body": chunk, "more_body": not finished})
+            if finished:
+                break  # anything beyond the declared length is not part of this response
+        if not finished:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _send_withheld(
         self, send: Send, upstream: Any, api: str, decision: Decision, delivered: list[bytes]

@@ -25,7 +25,7 @@ __all__ = [
     "load_config",
 ]
 
-_UPSTREAM_CLIENTS = ("httpx", "aiohttp")
+_UPSTREAM_CLIENTS = ("aiohttp", "httpx", "raw")
 _FAIL_MODES = ("open", "closed")
 _UNKNOWN_KEY_MODES = ("reject", "account_per_key")
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from distillwatch.gateway.config import GatewayConfig, load_config
+from distillwatch.gateway.engine_gate import EngineGate
 from distillwatch.gateway.metrics import GatewayMetrics
 from distillwatch.gateway.policy import Decision, PolicyEngine
 from distillwatch.gateway.ratelimit import Throttle
@@ -136,7 +136,7 @@ class DistillwatchGuardrail(_GuardrailBase):  # type: ignore[misc, valid-type]
         self.engine = engine
         self.metrics = GatewayMetrics()
         self.policy = PolicyEngine(config.policy, Throttle(config.ratelimit))
-        self.engine_lock = threading.Lock()
+        self.engine_gate = EngineGate(engine) if engine is not None else None
         self.recorder = recorder or Recorder(
             store=store,
             jsonl=config.recorder.jsonl,
@@ -156,9 +156,7 @@ class DistillwatchGuardrail(_GuardrailBase):  # type: ignore[misc, valid-type]
     def _observe(self, record: dict[str, Any]) -> None:
         from distillwatch.ingest.parse import parse_record
 
-        exchange = parse_record(record)
-        with self.engine_lock:
-            self.engine.observe(exchange)
+        self.engine_gate.observe(parse_record(record))
 
     @staticmethod
     def _account(user_api_key_dict: Any) -> tuple[str, str | None, str | None]:
@@ -216,9 +214,7 @@ class DistillwatchGuardrail(_GuardrailBase):  # type: ignore[misc, valid-type]
             try:
                 from distillwatch.ingest.parse import parse_record
 
-                exchange = parse_record(record)
-                with self.engine_lock:
-                    assessment = self.engine.assess(exchange)
+                assessment = self.engine_gate.assess(parse_record(record))
             except Exception:
                 self.metrics.engine_errors.inc()
                 log.exception(

@@ -14,7 +14,8 @@ Signals (capability ``benchmark_probe``):
     slot (completion-style scoring): 0.5.
 ``content.benchmark_word_problem``
     A short numeric word problem ending in "how many/how much ...?": 0.25;
-    with a completion cue (trailing "Answer:", "####", boxed answer request): 0.4.
+    with a trailing "Let's think step by step": 0.4; with a bare completion
+    slot (trailing "Answer:", "####", boxed answer request): 0.45.
 ``content.benchmark_code_stub``
     A Python function signature plus docstring and no body: 0.35; with doctest
     examples (``>>>``): 0.45.
@@ -30,6 +31,10 @@ from distillwatch.detectors.content.text import ContentDetector, Part, signal_at
 
 __all__ = ["BenchmarkProbeDetector"]
 
+_MAX_ITEM_CHARS = 6000  # benchmark items are short; longer texts are documents, not probes
+_CUE_REACH = 300  # an answer cue sits at the end (or opening line) of an item
+_OPTION_B = ("\nb", "(b)", " b)", " b.", "*b", "\tb")
+_OPTION_D = ("\nd", "(d)", " d)", " d.", "*d", "\td")
 _OPTION_LINE = re.compile(r"(?m)^[ \t>*_#-]*(?:\*\*)?\(?([a-e])[\).:\]](?:\*\*)?[ \t]+\S")
 _OPTION_INLINE = re.compile(r"\(([a-e])\)[ \t]*\S")
 _ANSWER_CUE = re.compile(
@@ -80,7 +85,7 @@ class BenchmarkProbeDetector(ContentDetector):
         return out
 
     def _mcq(self, part: Part, text: str) -> Signal | None:
-        if not (part.any(("b)", "b.", "b:", "b]")) and part.any(("d)", "d.", "d:", "d]"))):
+        if len(text) > _MAX_ITEM_CHARS or not (part.any(_OPTION_B) and part.any(_OPTION_D)):
             return None
         options = _OPTION_LINE.findall(text)
         if len(set(options) & {"a", "b", "c", "d"}) < 4:
@@ -90,7 +95,11 @@ class BenchmarkProbeDetector(ContentDetector):
         first = _OPTION_LINE.search(text) or _OPTION_INLINE.search(text)
         if first is None:
             return None
-        cue = _ANSWER_CUE.search(text.rstrip())
+        stripped = text.rstrip()
+        tail = max(0, len(stripped) - _CUE_REACH)
+        cue = _ANSWER_CUE.search(stripped, tail) or _ANSWER_CUE.search(
+            stripped, 0, min(tail, _CUE_REACH)
+        )
         if cue is not None:
             return signal_at(
                 self.signals[0],
@@ -112,7 +121,7 @@ class BenchmarkProbeDetector(ContentDetector):
         )
 
     def _fewshot(self, part: Part, text: str) -> Signal | None:
-        if not part.any(("q:", "question", "problem")):
+        if len(text) > _MAX_ITEM_CHARS or text.count("\nq") + text.count("\nproblem") < 2:
             return None
         questions = _QUESTION_LINE.findall(text)
         if len(questions) < 3 or len(_ANSWER_LINE.findall(text)) < 2:
@@ -153,9 +162,10 @@ class BenchmarkProbeDetector(ContentDetector):
         stripped = text.rstrip()
         cue = _WORD_CUE.search(stripped)
         if cue is not None:
+            # a bare completion slot ("Answer:", "####") is scoring; a CoT trigger is an eval prompt
             return signal_at(
                 self.signals[2],
-                0.4,
+                0.4 if "step" in cue.group(0) else 0.45,
                 "numeric word problem with completion cue",
                 part,
                 q.start(),
@@ -175,7 +185,7 @@ class BenchmarkProbeDetector(ContentDetector):
         )
 
     def _code_stub(self, part: Part, text: str) -> Signal | None:
-        if not (part.has("def ") and (part.has('"""') or part.has("'''"))):
+        if not text.rstrip(" \t\r\n`").endswith(('"""', "'''")) or not part.has("def "):
             return None
         m = _CODE_STUB.search(text)
         if m is None:

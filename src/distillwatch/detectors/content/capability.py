@@ -18,19 +18,39 @@ from __future__ import annotations
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import Part, normalized, rx, signal_at
+from distillwatch.detectors.content.text import Part, Rule, normalized, rx, signal_at
 from distillwatch.record import Exchange
 
 __all__ = ["CapabilityDetector", "TAG_SCORE"]
 
 TAG_SCORE = 0.1
 
-_CODE = rx(
-    r"```|\bdef \w+ ?\(|\bfunction \w+ ?\(|\bclass \w+ ?[:({]|#include|\bimport \w+|\bconsole\.log|\bpublic static\b|=>|\bselect \S.{0,80}\bfrom\b",
-    r"\b(?:write|implement|fix|debug|refactor|optimi[sz]e|review|complete)\w* (?:\w+ ){0,4}?(?:code|function|script|program|class|method|query|regex|bug|unit tests?)\b",
+# Literal markers of code in the text: found with str.find, no regex needed.
+_CODE_MARKERS = (
+    "```",
+    "def ",
+    "#include",
+    "console.log",
+    "public static",
+    "function(",
+    "=> {",
+    "import ",
+    "</div>",
+    "select * from",
+)
+_CODE_ASK = rx(
+    r"\b(?:write|implement|fix|debug|refactor|optimi[sz]e|review|complete|explain)\w* (?:\w+ ){0,4}?(?:code|function|script|program|class|method|query|regex|bug|unit tests?)\b",
     r"\b(?:python|javascript|typescript|java|golang|rust|c\+\+|c#|kotlin|swift|ruby|php|sql|bash|html|css) (?:code|function|script|program|snippet|class)\b",
     r"(?:写|编写|实现|修复|调试|优化).{0,8}?(?:代码|函数|程序|脚本)",
 )
+_CODE_NOUNS = ("code", "function", "script", "program", "class", "method", "query", "regex", "bug", "snippet", "unit test")
+_CODE_ASK_RULE = Rule(
+    _CODE_ASK,
+    ("write", "implement", "fix", "debug", "refactor", "optimi", "review", "complete", "explain", "python", "javascript",
+     "typescript", "java", "golang", "rust", "c++", "c#", "kotlin", "swift", "ruby", "php", "sql", "bash", "html", "css"),
+    ("写", "编写", "实现", "修复", "调试", "优化"),
+    limit=4,
+)  # fmt: skip
 _DATA = rx(
     r"\b(?:dataframe|pandas|csv|xlsx|spreadsheet|pivot table|regression|correlation|standard deviation|statistical(?:ly)?"
     r"|data ?set|data analysis|analy[sz]e (?:the |this |my )?data|sql query|histogram|time series)\b",
@@ -40,42 +60,15 @@ _SCREEN = rx(
     r"\bscreenshot\w*\b.{0,300}?\b(?:click\w*|mouse|cursor|coordinates?|scroll\w*)\b",
     r"截图.{0,100}?(?:点击|鼠标|坐标)",
 )
-_CODE_WORDS = (
-    "```",
-    "def ",
-    "function",
-    "class ",
-    "#include",
-    "import ",
-    "console.",
-    "=>",
-    "select ",
-    "code",
-    "script",
-    "program",
-    "python",
-    "java",
-    "sql",
-    "bug",
-    "regex",
-)
-_CODE_ZH = ("代码", "函数", "程序", "脚本")
-_DATA_WORDS = (
-    "data",
-    "csv",
-    "pandas",
-    "xlsx",
-    "spreadsheet",
-    "pivot",
-    "regression",
-    "correlation",
-    "deviation",
-    "statistic",
-    "histogram",
-    "time series",
-    "sql",
-)
 _DATA_ZH = ("数据", "统计", "回归", "表格")
+_DATA_RULE = Rule(
+    _DATA,
+    ("dataframe", "pandas", "csv", "xlsx", "spreadsheet", "pivot", "regression", "correlation", "standard", "statistical",
+     "data", "analy", "sql", "histogram", "time"),
+    ("数据", "统计", "回归", "表格"),
+    limit=4,
+)  # fmt: skip
+_SCREEN_RULE = Rule(_SCREEN, ("screenshot",), ("截图",), before=10, after=320, limit=2)
 _COMPUTER_TOOLS = (
     "computer",
     "screenshot",
@@ -114,14 +107,13 @@ class CapabilityDetector:
 
     def detect(self, exchange: Exchange) -> list[Signal]:
         view = normalized(exchange)
+        user = view.user
         out: list[Signal] = []
-        code = self._text_tag(
-            view.user, "capability.coding", _CODE_WORDS, _CODE_ZH, _CODE, "coding"
-        )
+        code = self._coding(user)
         if code is not None:
             out.append(code)
-        if exchange.tool_names:
-            names = exchange.tool_names
+        names = exchange.tool_names
+        if names:
             out.append(
                 _tag(
                     "capability.tool_use",
@@ -138,41 +130,31 @@ class CapabilityDetector:
                         "computer_use",
                     )
                 )
-        steps = sum(t.tool_calls + t.tool_results for t in exchange.turns)
+        steps = view.tool_steps
         if steps:
             out.append(
                 _tag("capability.agentic", f"{steps} tool calls/results in the request", "agentic")
             )
-        images = exchange.images
+        images = view.images
         if images:
             out.append(_tag("capability.vision", f"{images} image(s) in the request", "vision"))
-        data = self._text_tag(
-            view.user, "capability.data_analysis", _DATA_WORDS, _DATA_ZH, _DATA, "data_analysis"
-        )
+        data = self._data(user)
         if data is None and view.system.norm:
-            data = view.system.memo.get(self._memo_key, False)
-            if data is False:
-                data = view.system.memo[self._memo_key] = self._text_tag(
-                    view.system,
-                    "capability.data_analysis",
-                    _DATA_WORDS,
-                    _DATA_ZH,
-                    _DATA,
-                    "data_analysis",
-                )
+            memo = view.system.memo
+            if self._memo_key not in memo:
+                memo[self._memo_key] = self._data(view.system)
+            data = memo[self._memo_key]
         if data is not None:
             out.append(data)
-        if not any(s.name == "capability.computer_use" for s in out) and view.user.any(
-            ("screenshot",), ("截图",)
-        ):
-            m = _SCREEN.search(view.user.norm)
+        if not names or not any(s.name == "capability.computer_use" for s in out):
+            m = _SCREEN_RULE.find(user)
             if m is not None:
                 out.append(
                     signal_at(
                         "capability.computer_use",
                         TAG_SCORE,
                         "computer-use step",
-                        view.user,
+                        user,
                         m.start(),
                         m.end(),
                         "computer_use",
@@ -181,20 +163,38 @@ class CapabilityDetector:
         return out
 
     @staticmethod
-    def _text_tag(
-        part: Part, name: str, words: tuple[str, ...], zh: tuple[str, ...], pattern, capability: str
-    ) -> Signal | None:  # type: ignore[no-untyped-def]
-        if not part.any(words, zh):
-            return None
-        m = pattern.search(part.norm)
+    def _coding(part: Part) -> Signal | None:
+        text = part.norm
+        for marker in _CODE_MARKERS:
+            if part.has(marker):
+                at = text.find(marker)
+                return signal_at(
+                    "capability.coding",
+                    TAG_SCORE,
+                    "code in the request",
+                    part,
+                    at,
+                    at + 40,
+                    "coding",
+                )
+        m = _CODE_ASK_RULE.find(part) if part.any(_CODE_NOUNS, ("代码", "函数", "程序", "脚本")) else None
         if m is None:
             return None
         return signal_at(
-            name,
+            "capability.coding", TAG_SCORE, "code asked for", part, m.start(), m.end(), "coding"
+        )
+
+    @staticmethod
+    def _data(part: Part) -> Signal | None:
+        m = _DATA_RULE.find(part)
+        if m is None:
+            return None
+        return signal_at(
+            "capability.data_analysis",
             TAG_SCORE,
-            capability.replace("_", " ") + " content",
+            "data analysis content",
             part,
             m.start(),
             m.end(),
-            capability,
+            "data_analysis",
         )

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import ContentDetector, Part, rx, signal_at
+from distillwatch.detectors.content.text import ContentDetector, Part, Rule, rx, signal_at
 
 __all__ = ["CensorshipRewriteDetector"]
 
@@ -58,6 +58,15 @@ _POLITICAL = rx(
     r"政治|政府|政权|党|抗议|民主|主权|官方|审查|领导人|选举",
 )
 _WINDOW = 220
+_SENSITIVE_ZH = ("敏感", "审查", "官方", "价值观", "正能量", "违禁")
+# every alternative of _SENSITIVE starts with one of these words
+_SENSITIVE_RULE = Rule(
+    _SENSITIVE,
+    ("politic", "sensitive", "censor", "official", "government", "state", "party", "authorities", "content",
+     "internet", "national", "local", "core socialist", "forbidden", "taboo", "banned", "prohibited", "restricted"),
+    ("政治", "敏感", "审查", "官方", "主流", "核心", "正能量", "违禁"),
+    limit=4,
+)  # fmt: skip
 
 
 @register
@@ -72,12 +81,12 @@ class CensorshipRewriteDetector(ContentDetector):
     def scan(self, part: Part) -> list[Signal]:
         if not part.any(
             ("sensitiv", "censor", "official", "government", "party", "regulat", "socialist", "taboo",
-             "forbidden", "banned", "prohibited", "restricted", "authorities"),
+             "forbidden", "banned", "prohibited", "restricted", "authorities", "politic", "review rules", "security law"),
             ("敏感", "审查", "官方", "价值观", "正能量", "违禁"),
         ):  # fmt: skip
             return []
         text = part.norm
-        for m in _SENSITIVE.finditer(text):
+        for m in _SENSITIVE_RULE.finditer(part):
             lo, hi = max(0, m.start() - _WINDOW), m.end() + _WINDOW
             rewrite = _REWRITE.search(text, lo, hi)
             if rewrite is not None:

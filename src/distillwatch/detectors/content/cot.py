@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import ContentDetector, Part, rx, signal_at
+from distillwatch.detectors.content.text import ContentDetector, Part, Rule, first, rx, signal_at
 
 __all__ = ["CotElicitationDetector"]
 
@@ -35,33 +35,80 @@ _REASONING = (
     r"|rationale|(?:internal|inner) monologue|deliberations?|derivation|line of reasoning"
     r"|reasoning (?:steps|trace|chain)|mental steps)"
 )
+# literal starts of _REASONING alternatives (anchor mode) and words inside it (window mode)
+_REASON_START = (
+    "reasoning",
+    "thought",
+    "thinking",
+    "chain",
+    "cot",
+    "rationale",
+    "internal",
+    "inner",
+    "deliberation",
+    "derivation",
+    "line of",
+    "mental",
+)
+_REASON_INSIDE = (
+    "reasoning",
+    "thought",
+    "thinking",
+    "rationale",
+    "monologue",
+    "deliberation",
+    "derivation",
+    "mental steps",
+    " cot",
+)
 _ANSWER = r"(?:answer|response|solution|output|completion|conclusion|reply|result)s?\b"
 _LINK = (
     r"(?:behind|underlying|leading to|(?:that|which) (?:would )?(?:have )?(?:led|leads?|produced?|produces"
     r"|resulted|results?|arrived|arrives?|gave|gives?|generated|yields?|yielded)(?: (?:in|to|at))?"
     r"|(?:needed|required|used) to (?:arrive at|reach|get to|produce)|for)"
 )
+_VERBS = (
+    r"(?:write|produce|generate|give|provide|output|reconstruct|imagine|articulate|infer|explain|show|create"
+    r"|recreate|derive|fill in|spell out|walk)"
+)
+
 # "the reasoning behind the completed response", "thought process that led to this answer"
-_CORE_EN = rx(
-    _REASONING + r" … " + _LINK + r" … " + _ANSWER,
-    # "here is a completed answer ... write out the reasoning"
-    r"(?:here is|here's|below is|given|provided|with|following is|i have|you have|this is) … "
-    + r"(?:completed |finished |final |correct |reference |full |existing )?"
-    + _ANSWER
-    + r"\b.{0,300}?(?:write|produce|generate|give|provide|output|reconstruct|imagine|articulate|infer"
-    + r"|explain|show|create|recreate|derive|fill in|spell out|walk) … "
-    + _REASONING,
+_BEHIND = Rule(rx(_REASONING + r" … " + _LINK + r" … " + _ANSWER), _REASON_START)
+# "here is a completed answer ... write out the reasoning"
+_GIVEN = Rule(
+    rx(
+        r"\b(?:here is|here's|below is|given|provided|following is) … (?:completed |finished |final |correct |reference |full |existing )?"
+        + _ANSWER
+        + r".{0,300}?\b"
+        + _VERBS
+        + r"\w* … "
+        + _REASONING
+    ),
+    ("here", "below is", "given", "provided", "following is"),
+    limit=4,
 )
 _STRONG_EN = rx(
     r"\b(?:imagin\w*|reconstruct\w*|articulat\w*|recreat\w*|reverse engineer\w*|infer\w*|simulat\w*"
     r"|back ?fill\w*|rationali[sz]\w*|work(?:ing)? backwards?|as if you|internal|inner|hidden"
     r"|completed (?:answer|response|solution)|plausible (?:reasoning|chain|thought))"
 )
-_CORE_ZH = rx(
-    r"(?:背后|得出|得到|产生|导致|推出|支撑|形成)(?:这个|该|此|上述|以下)?(?:答案|回答|回复|解答|结论|结果)?的?"
-    r"(?:完整的?|详细的?|内部的?|内在的?)?(?:推理|思考|思维|思路|心路)",
-    r"(?:答案|回答|回复|解答|结论).{0,80}?(?:想象|重建|还原|反推|推测|倒推|重构|复原|补全|写出|给出|解释)"
-    r".{0,20}?(?:推理|思考|思维|思路|心路)",
+_REASON_ZH = ("推理", "思考", "思维", "思路", "心路")
+_BEHIND_ZH = Rule(
+    rx(
+        r"(?:背后|得出|得到|产生|导致|推出|支撑|形成)(?:这个|该|此|上述|以下)?(?:答案|回答|回复|解答|结论|结果)?的?"
+        r"(?:完整的?|详细的?|内部的?|内在的?)?(?:推理|思考|思维|思路|心路)"
+    ),
+    (),
+    ("背后", "得出", "得到", "产生", "导致", "推出", "支撑", "形成"),
+)
+_GIVEN_ZH = Rule(
+    rx(
+        r"(?:答案|回答|回复|解答|结论).{0,80}?(?:想象|重建|还原|反推|推测|倒推|重构|复原|补全|写出|给出|解释)"
+        r".{0,20}?(?:推理|思考|思维|思路|心路)"
+    ),
+    (),
+    ("答案", "回答", "回复", "解答", "结论"),
+    limit=3,
 )
 _STRONG_ZH = (
     "想象",
@@ -78,29 +125,72 @@ _STRONG_ZH = (
     "已完成",
 )
 
-_DEMAND_WEAK = rx(
-    r"step by step",
-    r"show (?:your|all|the) (?:work|working|steps)",
-    r"explain (?:your|the) (?:reasoning|thinking|thought process)",
-    r"think (?:carefully|it through|aloud|out loud)",
-    r"一步一步|一步步|逐步",
+_DEMAND_WEAK = Rule(
+    rx(
+        r"step by step",
+        r"show (?:your|all|the) (?:work|working|steps)",
+        r"explain (?:your|the) (?:reasoning|thinking|thought process)",
+        r"think (?:carefully|it through|aloud|out loud)",
+        r"一步一步|一步步|逐步",
+    ),
+    ("step", "show", "explain", "think"),
+    ("一步", "逐步"),
+    limit=3,
 )
-_DEMAND_FULL = rx(
-    r"(?:complete|full|entire|detailed|exhaustive|every|all|explicit|transparent|verbose|thorough|each"
-    r"|whole|unabridged) … " + _REASONING,
-    r"(?:do not|don't|never|without) (?:skip\w*|omit\w*|leav\w* out|jump\w*) … steps?",
-    r"every (?:single |intermediate |reasoning )?step",
-    r"(?:完整|详细|全部|所有|每一步|每个步骤)的?(?:推理|思考|思维|思路|解题)(?:过程|步骤|链)?",
-    r"不要(?:跳过|省略)(?:任何)?(?:步骤|推理)",
+_DEMAND_FULL = (
+    Rule(
+        rx(
+            r"\b(?:complete|full|entire|detailed|exhaustive|every|all|explicit|transparent|verbose|thorough|each"
+            r"|whole|unabridged) … " + _REASONING
+        ),
+        _REASON_INSIDE,
+        before=70,
+        after=25,
+        limit=3,
+    ),
+    Rule(
+        rx(r"\b(?:do not|don't|never|without) (?:skip\w*|omit\w*|leav\w* out|jump\w*) … steps?"),
+        ("do not", "don't", "never", "without"),
+        limit=3,
+    ),
+    Rule(rx(r"\bevery (?:single |intermediate |reasoning )?step"), ("every",), limit=4),
+    Rule(
+        rx(
+            r"(?:完整|详细|全部|所有|每一步|每个步骤)的?(?:推理|思考|思维|思路|解题)(?:过程|步骤|链)?",
+            r"不要(?:跳过|省略)(?:任何)?(?:步骤|推理)",
+        ),
+        (),
+        ("完整", "详细", "全部", "所有", "每一步", "每个步骤", "不要"),
+    ),
 )
-_DEMAND_FORMAT = rx(
-    r"<\s*/?\s*(?:think|thinking|reasoning|thoughts?|scratchpad|cot|rationale)\s*>",
-    r"(?:wrap|put|enclose|place|write|output|format|include) (?:your |the |all )?(?:full |complete )?"
-    + r"(?:reasoning|thinking|thoughts|chain of thought|thought process) (?:in|inside|within|between|under|as)",
-    r"reasoning\W{0,3}:.{0,200}?final answer\W{0,3}:",
-    r"(?:reasoning|thought process|chain of thought) (?:is|matters) more (?:important|valuable) than",
-    r"only (?:need|want|care about) (?:your |the )?(?:reasoning|thought process|chain of thought)",
-    r"(?:推理|思考)过程(?:放在|写在|包含在)",
+_DEMAND_FORMAT = (
+    Rule(
+        rx(r"<\s*/?\s*(?:think|thinking|reasoning|thoughts?|scratchpad|cot|rationale)\s*>"),
+        ("<",),
+        limit=12,
+    ),
+    Rule(
+        rx(
+            r"\b(?:wrap|put|enclose|place|write|output|format|include) (?:your |the |all )?(?:full |complete )?"
+            r"(?:reasoning|thinking|thoughts|chain of thought|thought process) (?:in|inside|within|between|under|as)\b"
+        ),
+        ("reasoning", "thinking", "thoughts", "chain of thought", "thought process"),
+        before=45,
+        after=30,
+        limit=3,
+    ),
+    Rule(rx(r"\breasoning\W{0,3}:.{0,200}?final answer\W{0,3}:"), ("reasoning",), limit=3),
+    Rule(
+        rx(
+            r"\b(?:reasoning|thought process|chain of thought) (?:is|matters) more (?:important|valuable) than",
+            r"\bonly (?:need|want|care about) (?:your |the )?(?:reasoning|thought process|chain of thought)",
+        ),
+        ("more important", "more valuable", " only "),
+        before=40,
+        after=40,
+        limit=3,
+    ),
+    Rule(rx(r"(?:推理|思考)过程(?:放在|写在|包含在)"), (), ("推理过程", "思考过程")),
 )
 
 
@@ -130,6 +220,8 @@ class CotElicitationDetector(ContentDetector):
 
     def _reconstruction(self, part: Part) -> Signal | None:
         text = part.norm
+        m = None
+        strong = False
         if part.any(
             (
                 "answer",
@@ -142,43 +234,31 @@ class CotElicitationDetector(ContentDetector):
                 "result",
             )
         ):
-            m = _CORE_EN.search(text)
+            m = first(part, _BEHIND, _GIVEN)
             if m is not None:
-                window = text[max(0, m.start() - 160) : m.end() + 40]
-                strong = _STRONG_EN.search(window) is not None
-                return signal_at(
-                    "content.reasoning_reconstruction",
-                    0.9 if strong else 0.45,
-                    "reasoning reconstructed for a given answer"
-                    if strong
-                    else "reasoning behind an answer requested",
-                    part,
-                    m.start(),
-                    m.end(),
-                    "reasoning",
-                )
-        if part.cjk:
-            m = _CORE_ZH.search(text)
+                strong = _STRONG_EN.search(text, max(0, m.start() - 160), m.end() + 40) is not None
+        if m is None and part.cjk:
+            m = first(part, _BEHIND_ZH, _GIVEN_ZH)
             if m is not None:
                 window = text[max(0, m.start() - 60) : m.end() + 20]
                 strong = any(w in window for w in _STRONG_ZH)
-                return signal_at(
-                    "content.reasoning_reconstruction",
-                    0.9 if strong else 0.45,
-                    "reasoning reconstructed for a given answer"
-                    if strong
-                    else "reasoning behind an answer requested",
-                    part,
-                    m.start(),
-                    m.end(),
-                    "reasoning",
-                )
-        return None
+        if m is None:
+            return None
+        return signal_at(
+            "content.reasoning_reconstruction",
+            0.9 if strong else 0.45,
+            "reasoning reconstructed for a given answer"
+            if strong
+            else "reasoning behind an answer requested",
+            part,
+            m.start(),
+            m.end(),
+            "reasoning",
+        )
 
     def _demand(self, part: Part) -> Signal | None:
-        text = part.norm
-        full = _DEMAND_FULL.search(text)
-        fmt = _DEMAND_FORMAT.search(text)
+        full = first(part, *_DEMAND_FULL)
+        fmt = first(part, *_DEMAND_FORMAT)
         if full is not None and fmt is not None:
             score, m, what = 0.55, fmt, "full reasoning trace demanded in a fixed format"
         elif fmt is not None:
@@ -186,7 +266,7 @@ class CotElicitationDetector(ContentDetector):
         elif full is not None:
             score, m, what = 0.35, full, "complete step-by-step reasoning demanded"
         else:
-            weak = _DEMAND_WEAK.search(text)
+            weak = _DEMAND_WEAK.find(part)
             if weak is None:
                 return None
             score, m, what = 0.15, weak, "step-by-step reasoning requested"

@@ -21,6 +21,7 @@ from distillwatch.detectors.base import Signal, register
 from distillwatch.detectors.content.text import (
     ContentDetector,
     Part,
+    Rule,
     normalized,
     quote,
     rx,
@@ -86,12 +87,26 @@ _TRANSPARENT_WORDS = (
 _TRANSPARENT_ZH = ("推理", "思考", "分析", "思维", "解题")
 
 
-def _find(
-    part: Part, words: tuple[str, ...], zh: tuple[str, ...], pattern: re.Pattern[str]
-) -> re.Match[str] | None:
-    if not part.any(words, zh):
-        return None
-    return pattern.search(part.norm)
+_PERSONA_RULE = Rule(
+    _PERSONA,
+    ("you are", "you're", "act as", "acting as", "assume the role", "take the role", "role"),
+    ("你是", "作为", "扮演"),
+)
+_TRANSPARENT_RULE = Rule(
+    _TRANSPARENT,
+    ("complete", "full", "entire", "transparent", "explicit", "detailed", "exhaustive", "thorough", "every", "all",
+     "each", "whole", "show", "do not", "don't", "never", "make", "keep"),
+    ("完整", "透明", "详细", "全部", "每一步", "所有"),
+    limit=6,
+)  # fmt: skip
+
+
+def _persona(part: Part) -> re.Match[str] | None:
+    return _PERSONA_RULE.find(part) if part.any(_PERSONA_WORDS, _PERSONA_ZH) else None
+
+
+def _demand(part: Part) -> re.Match[str] | None:
+    return _TRANSPARENT_RULE.find(part) if part.any(_TRANSPARENT_WORDS, _TRANSPARENT_ZH) else None
 
 
 @register
@@ -109,16 +124,10 @@ class ExpertPersonaDetector(ContentDetector):
             view.system
         )
         user = view.user
-        persona = sys_persona or (
-            (view.user, m) if (m := _find(user, _PERSONA_WORDS, _PERSONA_ZH, _PERSONA)) else None
-        )
+        persona = sys_persona or ((view.user, m) if (m := _persona(user)) else None)
         if persona is None:
             return []
-        demand = sys_demand or (
-            (user, m)
-            if (m := _find(user, _TRANSPARENT_WORDS, _TRANSPARENT_ZH, _TRANSPARENT))
-            else None
-        )
+        demand = sys_demand or ((user, m) if (m := _demand(user)) else None)
         if demand is None:
             return []
         part, m = demand
@@ -130,7 +139,7 @@ class ExpertPersonaDetector(ContentDetector):
         )
         about_data = any(p.norm and _DATA.search(p.norm) is not None for p in (view.system, user))
         persona_part, pm = persona
-        what = f'expert persona "{quote(persona_part.quote(pm.start(), pm.end()), 40)}" demanding complete reasoning'
+        what = f"expert persona ({quote(persona_part.quote(pm.start(), pm.end()), 40)}) demanding complete reasoning"
         if training:
             what += " for training data"
         return [
@@ -151,8 +160,8 @@ class ExpertPersonaDetector(ContentDetector):
         """Persona and demand found in a system prompt, memoized on its cached part."""
         if not system.norm:
             return None, None
-        p = _find(system, _PERSONA_WORDS, _PERSONA_ZH, _PERSONA)
-        d = _find(system, _TRANSPARENT_WORDS, _TRANSPARENT_ZH, _TRANSPARENT)
+        p = _persona(system)
+        d = _demand(system)
         found = ((system, p) if p else None, (system, d) if d else None)
         system.memo[self._memo_key] = found
         return found

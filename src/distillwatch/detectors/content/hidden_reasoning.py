@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import ContentDetector, Part, negated, rx, signal_at
+from distillwatch.detectors.content.text import ContentDetector, Part, near, negated, rx, signal_at
 
 __all__ = ["HiddenReasoningDetector"]
 
@@ -53,6 +53,23 @@ _TARGET_ZH = rx(
     r"(?P<verb>重复|复述|逐字|原样|原封不动|照搬|翻译|编码|加密|转换|总结|概括|继续|接着|输出|打印|展示|显示|透露|公开"
     r"|泄露|告诉我|写出|给出|说出|复制|粘贴).{0,12}?你(?:的|刚才|之前|刚刚|内部|隐藏|内心|原始)"
     r".{0,8}?(?:思考|推理|思维链|思维|思路|想法|草稿)",
+)
+_THOUGHT_ANCHORS = (
+    "think",
+    "thought",
+    "reasoning",
+    "chain",
+    "cot",
+    "scratch",
+    "monologue",
+    "deliberation",
+    "reflection",
+)
+_THOUGHT_ZH = ("思考", "推理", "思维", "思路", "想法", "草稿")
+# The 把 construction puts the verb after its object: "把你的推理翻译成英文".
+_TARGET_ZH_BA = rx(
+    r"你(?:的|刚才的?|之前的?|内部的?|隐藏的?|内心的?|原始的?)?.{0,6}?(?:思考|推理|思维链|思维|思路|想法|草稿)(?:过程|内容)?"
+    r".{0,10}?(?P<verb>重复|复述|翻译|编码|加密|转换|总结|概括|继续|输出|打印|展示|显示|透露|公开|泄露|写出|给出|说出|复制|粘贴)",
 )
 _STRONG_ZH = (
     "重复",
@@ -99,7 +116,11 @@ class HiddenReasoningDetector(ContentDetector):
         ):
             return []
         text = part.norm
-        m = _TARGET.search(text) if part.any(("your", "its", "the")) else None
+        m = (
+            near(part, _TARGET, _THOUGHT_ANCHORS, before=90, after=30, limit=3)
+            if part.any(("your", "its", "the"))
+            else None
+        )
         if m is not None and negated(text, m.start()):
             m = None
         if m is not None:
@@ -121,7 +142,9 @@ class HiddenReasoningDetector(ContentDetector):
                 )
             ]
         if part.cjk:
-            m = _TARGET_ZH.search(text)
+            m = near(part, _TARGET_ZH, (), _THOUGHT_ZH, before=40, after=8) or near(
+                part, _TARGET_ZH_BA, (), _THOUGHT_ZH, before=20, after=30
+            )
             if m is not None and not negated(text, m.start()):
                 span = text[max(0, m.start() - 20) : m.end() + 10]
                 if any(w in span for w in _HIDDEN_ZH):

@@ -9,9 +9,10 @@ attempt. Signal ``content.prompt_extraction`` (capability
 * 0.85: a reveal/repeat/print verb aimed at *your* system prompt, developer
   message, hidden instructions, "instructions you were given", or "the text
   above" verbatim. "Write me a system prompt" names no owner and is quiet.
-* 0.5: "repeat/print your instructions/rules" and "ignore previous
-  instructions" (injection preamble) without a target.
-* 0.4: a curious "what are your instructions/rules?".
+* 0.5: "repeat/print your instructions/rules".
+* 0.4: "ignore previous instructions" without a target (jailbreak preambles
+  in ordinary chat traffic carry it too) and a curious "what are your
+  instructions/rules?".
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import ContentDetector, Part, negated, rx, signal_at
+from distillwatch.detectors.content.text import ContentDetector, Part, Rule, negated, rx, signal_at
 
 __all__ = ["PromptExtractionDetector"]
 
@@ -36,39 +37,134 @@ _SECRET = (
 _GENERIC = (
     r"(?:instructions?|prompt|rules|guidelines|directives|polic(?:y|ies)|configuration|constraints)"
 )
-_EXTRACT = rx(
-    r"\b" + _VERB + r"\w* … (?:your|the model's|the assistant's) " + _QUAL + _SECRET,
-    r"\b"
-    + _VERB
-    + r"\w* … the "
-    + _QUAL
-    + _SECRET
-    + r" (?:you|that you|above|for this|of this|in this|behind)",
-    r"\b"
-    + _VERB
-    + r"\w* … (?:the )?"
-    + _QUAL
-    + _GENERIC
-    + r" (?:you (?:were|have been|are) given|given to you|you follow|you received)",
-    r"\b(?:starting|beginning) (?:with|from) \W{0,3}you are\b",
-    r"\bverbatim\b.{0,40}\b(?:system|instructions?|prompt)\b|\b(?:system|instructions?|prompt)\b.{0,40}\bverbatim\b",
-    r"\b"
-    + _COPY_VERB
-    + r"\w* (?:\w+ ){0,2}?(?:all )?(?:the )?(?:text|words|content|messages?|everything) (?:above|before this|preceding|prior)"
-    r".{0,60}?(?:verbatim|word for word|exactly|in a code ?block|including|starting)",
-    r"(?:输出|打印|显示|重复|复述|告诉我|透露|泄露|给出|展示|说出|翻译|总结).{0,8}?(?:你的|您的)(?:完整的?|全部的?|原始的?|初始的?|隐藏的?)?"
-    r"(?:系统提示词?|系统指令|系统消息|初始指令|提示词|隐藏指令|开发者(?:消息|指令))",
+_VERB_START = (
+    "print", "repeat", "reveal", "show", "output", "display", "tell", "give", "share", "disclose", "leak", "dump",
+    "recite", "copy", "write", "spell out", "paste", "list", "return", "echo", "reproduce", "translate", "encode",
+    "summari", "what",
+)  # fmt: skip
+_COPY_START = (
+    "print",
+    "repeat",
+    "reveal",
+    "output",
+    "disclose",
+    "leak",
+    "dump",
+    "recite",
+    "copy",
+    "reproduce",
+    "echo",
+    "write out",
+    "paste",
+    "encode",
 )
-_YOUR_GENERIC = rx(r"\b(?P<verb>" + _VERB + r")\w* … your " + _QUAL + _GENERIC + r"\b")
+# (gate: words that must all-or-any be present first, rule). Gates keep the
+# verb-anchored rules from running on every "what"/"show" of ordinary chat.
+_EXTRACT: tuple[tuple[tuple[str, ...], Rule], ...] = (
+    (
+        ("system", "initial", "developer", "prompt", "hidden", "secret"),
+        Rule(
+            rx(
+                r"\b" + _VERB + r"\w* … (?:your|the model's|the assistant's) " + _QUAL + _SECRET,
+                r"\b"
+                + _VERB
+                + r"\w* … the "
+                + _QUAL
+                + _SECRET
+                + r" (?:you|that you|above|for this|of this|in this|behind)",
+            ),
+            _VERB_START,
+        ),
+    ),
+    (
+        ("given", "follow", "receiv"),
+        Rule(
+            rx(
+                r"\b"
+                + _VERB
+                + r"\w* … (?:the )?"
+                + _QUAL
+                + _GENERIC
+                + r" (?:you (?:were|have been|are) given|given to you|you follow|you received)"
+            ),
+            _VERB_START,
+        ),
+    ),
+    (
+        ("starting", "beginning"),
+        Rule(
+            rx(r"\b(?:starting|beginning) (?:with|from) \W{0,3}you are\b"),
+            ("starting", "beginning"),
+        ),
+    ),
+    (
+        ("verbatim",),
+        Rule(
+            rx(
+                r"\bverbatim\b.{0,40}\b(?:system|instructions?|prompt)\b|\b(?:system|instructions?|prompt)\b.{0,40}\bverbatim\b"
+            ),
+            ("verbatim",),
+            before=60,
+            after=60,
+            limit=3,
+        ),
+    ),
+    (
+        ("above", "before", "preceding", "prior"),
+        Rule(
+            rx(
+                r"\b"
+                + _COPY_VERB
+                + r"\w* (?:\w+ ){0,2}?(?:all )?(?:the )?(?:text|words|content|messages?|everything) (?:above|before this|preceding|prior)"
+                r".{0,60}?(?:verbatim|word for word|exactly|in a code ?block|including|starting)"
+            ),
+            _COPY_START,
+        ),
+    ),
+    (
+        (),
+        Rule(
+            rx(
+                r"(?:输出|打印|显示|重复|复述|告诉我|透露|泄露|给出|展示|说出|翻译|总结).{0,8}?(?:你的|您的)(?:完整的?|全部的?|原始的?|初始的?|隐藏的?)?"
+                r"(?:系统提示词?|系统指令|系统消息|初始指令|提示词|隐藏指令|开发者(?:消息|指令))"
+            ),
+            (),
+            ("提示", "指令", "系统消息"),
+            before=30,
+            after=10,
+        ),
+    ),
+)
+_YOUR_GENERIC = Rule(
+    rx(r"\b(?P<verb>" + _VERB + r")\w* … your " + _QUAL + _GENERIC + r"\b"), _VERB_START
+)
+_GENERIC_ANCHORS = (
+    "instruction",
+    "prompt",
+    "rules",
+    "guideline",
+    "directive",
+    "polic",
+    "configuration",
+    "constraint",
+)
 _COPY_RE = rx(r"\b" + _COPY_VERB)
-_OVERRIDE = rx(
-    r"\b(?:ignore|disregard|forget|override|bypass) (?:all |any |the |your )*(?:previous|prior|above|preceding|earlier|original|system)"
-    r" (?:instructions?|prompts?|rules|directions|guidelines|messages?)",
-    r"忽略(?:之前|以上|前面|上面|先前)的?(?:所有)?(?:指令|指示|提示|规则)",
+_OVERRIDE = Rule(
+    rx(
+        r"\b(?:ignore|disregard|forget|override|bypass) (?:all |any |the |your )*(?:previous|prior|above|preceding|earlier|original|system)"
+        r" (?:instructions?|prompts?|rules|directions|guidelines|messages?)",
+        r"忽略(?:之前|以上|前面|上面|先前)的?(?:所有)?(?:指令|指示|提示|规则)",
+    ),
+    ("ignore", "disregard", "forget", "override", "bypass"),
+    ("忽略",),
 )
-_CURIOUS = rx(
-    r"\b(?:what|which) (?:are|were|is) (?:your|the) (?:\w+ )?(?:instructions|rules|guidelines|directives|constraints)\b",
-    r"你的(?:指令|规则|设定)是什么",
+_CURIOUS = Rule(
+    rx(
+        r"\b(?:what|which) (?:are|were|is) (?:your|the) (?:\w+ )?(?:instructions|rules|guidelines|directives|constraints)\b",
+        r"你的(?:指令|规则|设定)是什么",
+    ),
+    ("what", "which"),
+    ("你的",),
 )
 
 
@@ -90,20 +186,24 @@ class PromptExtractionDetector(ContentDetector):
         ):  # fmt: skip
             return []
         text = part.norm
-        m = _EXTRACT.search(text)
-        if m is not None and not negated(text, m.start()):
-            return [
-                signal_at(
-                    self.signals[0],
-                    0.85,
-                    "system prompt extraction",
-                    part,
-                    m.start(),
-                    m.end(),
-                    "prompt_extraction",
-                )
-            ]
-        m = _YOUR_GENERIC.search(text)
+        for gate, rule in _EXTRACT:
+            if gate and not part.any(gate):
+                continue
+            for m in rule.finditer(part):
+                if not negated(text, m.start()):
+                    what = "system prompt extraction"
+                    return [
+                        signal_at(
+                            self.signals[0],
+                            0.85,
+                            what,
+                            part,
+                            m.start(),
+                            m.end(),
+                            "prompt_extraction",
+                        )
+                    ]
+        m = _YOUR_GENERIC.find(part) if part.has("your") and part.any(_GENERIC_ANCHORS) else None
         if m is not None and not negated(text, m.start()):
             copy = _COPY_RE.match(m.group("verb")) is not None
             return [
@@ -119,12 +219,12 @@ class PromptExtractionDetector(ContentDetector):
                     "prompt_extraction",
                 )
             ]
-        m = _OVERRIDE.search(text)
+        m = _OVERRIDE.find(part)
         if m is not None:
             return [
                 signal_at(
                     self.signals[0],
-                    0.5,
+                    0.4,
                     "instruction override",
                     part,
                     m.start(),
@@ -132,7 +232,7 @@ class PromptExtractionDetector(ContentDetector):
                     "prompt_extraction",
                 )
             ]
-        m = _CURIOUS.search(text)
+        m = _CURIOUS.find(part) if part.any(_GENERIC_ANCHORS, ("指令", "规则", "设定")) else None
         if m is not None:
             return [
                 signal_at(

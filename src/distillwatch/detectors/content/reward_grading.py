@@ -23,7 +23,7 @@ import re
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import ContentDetector, Part, rx, signal_at
+from distillwatch.detectors.content.text import ContentDetector, Part, Rule, first, rx, signal_at
 
 __all__ = ["RewardGradingDetector"]
 
@@ -31,61 +31,156 @@ _RESP = (
     r"(?:responses?|answers?|outputs?|completions?|generations?|candidates?|assistants?|replies|reply"
     r"|texts?|summar(?:y|ies)|translations?|model outputs?)"
 )
-_FEATURES: tuple[tuple[str, re.Pattern[str]], ...] = (
+_RESP_NOUNS = ("response", "answer", "assistant", "output", "completion", "candidate", "model")
+# (label, rules): a feature is present when any of its rules matches
+_FEATURES: tuple[tuple[str, tuple[Rule, ...]], ...] = (
     (
         "judge role",
-        rx(
-            r"\b(?:act|serve|behave|work) as (?:an? )?(?:\w+ ){0,2}?(?:judge|grader|evaluator|rater|annotator|critic|reward model)",
-            r"\byou are (?:an? |the )?(?:\w+ ){0,2}?(?:judge|grader|evaluator|rater|annotator|reward model)\b",
-            r"(?:作为|扮演|你是)(?:一[名个位])?.{0,6}?(?:裁判|评委|评审|评估者|评分员|打分员|奖励模型)",
+        (
+            Rule(
+                rx(
+                    r"\b(?:act|serve|behave|work) as (?:an? )?(?:\w+ ){0,2}?(?:judge|grader|evaluator|rater|annotator|critic|reward model)",
+                    r"\byou are (?:an? |the )?(?:\w+ ){0,2}?(?:judge|grader|evaluator|rater|annotator|reward model)\b",
+                ),
+                ("act", "serve", "behave", "work", "you are"),
+            ),
+            Rule(
+                rx(
+                    r"(?:作为|扮演|你是)(?:一[名个位])?.{0,6}?(?:裁判|评委|评审|评估者|评分员|打分员|奖励模型)"
+                ),
+                (),
+                ("作为", "扮演", "你是"),
+            ),
         ),
     ),
     (
         "grading of responses",
-        rx(
-            r"\b(?:evaluat\w*|assess\w*|judg\w*|rat(?:e|es|ed|ing)|scor(?:e|es|ed|ing)|grad(?:e|es|ed|ing)|compar\w*|rank\w*|critiqu\w*|annotat\w*|review\w*) … (?:the |each |both |two |these |following |given |ai |model )*"
-            + _RESP
-            + r"\b",
-            r"(?:评估|评价|评分|打分|比较|评判|对比).{0,10}?(?:回答|回复|答案|输出|模型)",
-            r"(?:回答|回复|答案|输出).{0,10}?(?:评分|打分|打个分)",
+        (
+            Rule(
+                rx(
+                    r"\b(?:evaluat\w*|assess\w*|judg\w*|rat(?:e|es|ed|ing)|scor(?:e|es|ed|ing)|grad(?:e|es|ed|ing)|compar\w*|rank\w*"
+                    r"|critiqu\w*|annotat\w*|review\w*) … (?:the |each |both |two |these |following |given |ai |model )*"
+                    + _RESP
+                    + r"\b"
+                ),
+                (
+                    "evaluat",
+                    "assess",
+                    "judg",
+                    "rat",
+                    "scor",
+                    "grad",
+                    "compar",
+                    "rank",
+                    "critiqu",
+                    "annotat",
+                    "review",
+                ),
+                limit=6,
+            ),
+            Rule(
+                rx(
+                    r"(?:评估|评价|评分|打分|比较|评判|对比).{0,10}?(?:回答|回复|答案|输出|模型)",
+                    r"(?:回答|回复|答案|输出).{0,10}?(?:评分|打分|打个分)",
+                ),
+                (),
+                (
+                    "评估",
+                    "评价",
+                    "评分",
+                    "打分",
+                    "比较",
+                    "评判",
+                    "对比",
+                    "回答",
+                    "回复",
+                    "答案",
+                    "输出",
+                ),
+            ),
         ),
     ),
     (
         "numeric scale",
-        rx(
-            r"\b(?:scale|score|rating|rate|grade|points?)\w* … (?:from |of |between |on )?(?:0|1|one|zero) ?(?:to|-|and|–|~|/) ?(?:3|4|5|7|10|100|five|ten)\b",
-            r"\[\[\s*\d+(?:\.\d+)?\s*\]\]",
-            r"(?:1|一|0)\s*(?:到|至|-|~)\s*(?:5|10|100|五|十)\s*分",
+        (
+            Rule(
+                rx(
+                    r"\b(?:scale|score|rating|rate|grade|points?)\w* … (?:from |of |between |on )?(?:0|1|one|zero) ?(?:to|-|and|–|~|/) ?(?:3|4|5|7|10|100|five|ten)\b",
+                    r"\[\[\s*\d+(?:\.\d+)?\s*\]\]",
+                ),
+                ("scale", "score", "rating", "rate", "grade", "point", "[["),
+                limit=6,
+            ),
+            Rule(
+                rx(r"(?:1|一|0)\s*(?:到|至|-|~)\s*(?:5|10|100|五|十)\s*分"),
+                (),
+                ("分",),
+                before=12,
+                after=2,
+            ),
         ),
     ),
     (
         "pairwise comparison",
-        rx(
-            r"\b(?:response|answer|assistant|output|completion|candidate|model) \(?a\)?\b.{0,4000}?\b(?:response|answer|assistant|output|completion|candidate|model) \(?b\)?\b",
-            r"\bwhich (?:one |of the (?:two |following )?)?(?:\w+ )?(?:response|answer|output|completion|assistant|reply)s? (?:is |was )?(?:better|more helpful|preferred|superior|best)",
-            r"\[\[a\]\]|\[\[b\]\]",
-            r"哪[个一]?(?:回答|回复|答案|输出).{0,4}?更好",
+        (
+            Rule(rx(r"\[\[a\]\]|\[\[b\]\]"), ("[[a]]", "[[b]]")),
+            Rule(
+                rx(
+                    r"\bwhich (?:one |of the (?:two |following )?)?(?:\w+ )?(?:response|answer|output|completion|assistant|reply)s? (?:is |was )?"
+                    r"(?:better|more helpful|preferred|superior|best)"
+                ),
+                ("which",),
+            ),
+            Rule(
+                rx(
+                    r"\b(?:response|answer|assistant|output|completion|candidate|model) \(?[a1]\)?(?:'s)?\b"
+                ),
+                _RESP_NOUNS,
+                limit=6,
+            ),
+            Rule(rx(r"哪[个一]?(?:回答|回复|答案|输出).{0,4}?更好"), (), ("哪",)),
         ),
     ),
     (
         "verdict format",
-        rx(
-            r"\b(?:final verdict|output (?:your |the |a )?(?:final )?(?:verdict|score|rating|grade)|rating: ?\[|score: ?\[|preferred: |winner: )",
-            r"\brationale\s*:.{0,200}?\brating\s*:|\brating\s*:.{0,200}?\brationale\s*:",
+        (
+            Rule(
+                rx(
+                    r"\b(?:final verdict|output (?:your |the |a )?(?:final )?(?:verdict|score|rating|grade)|rating: ?\[|score: ?\[|preferred: |winner: )",
+                    r"\brationale\s*:.{0,200}?\brating\s*:|\brating\s*:.{0,200}?\brationale\s*:",
+                ),
+                ("final verdict", "output", "rating", "score", "preferred", "winner", "rationale"),
+                limit=4,
+            ),
         ),
     ),
     (
         "rubric",
-        rx(
-            r"\b(?:rubric|scoring (?:criteria|guide)|evaluation criteria|grading criteria)",
-            r"评分(?:标准|细则)",
+        (
+            Rule(
+                rx(
+                    r"\b(?:rubric|scoring (?:criteria|guide)|evaluation criteria|grading criteria)",
+                    r"评分(?:标准|细则)",
+                ),
+                ("rubric", "scoring", "evaluation criteria", "grading criteria"),
+                ("评分",),
+            ),
         ),
     ),
 )
-_REWARD = rx(
-    r"\b(?:reward model|reward signal|scalar reward|preference (?:label|data|pair|annotation)\w*|chosen (?:and|/|vs\.?) rejected"
-    r"|(?:chosen|rejected) (?:response|completion|answer)|dpo (?:pair|data)\w*|rlhf (?:data|label)\w*)",
-    r"奖励模型|偏好(?:标注|数据|标签)",
+_PAIR_B = Rule(
+    rx(r"\b(?:response|answer|assistant|output|completion|candidate|model) \(?[b2]\)?(?:'s)?\b"),
+    _RESP_NOUNS,
+    limit=8,
+)
+_REWARD = Rule(
+    rx(
+        r"\b(?:reward model|reward signal|scalar reward|preference (?:label|data|pair|annotation)\w*|chosen (?:and|/|vs\.?) rejected"
+        r"|(?:chosen|rejected) (?:response|completion|answer)|dpo (?:pair|data)\w*|rlhf (?:data|label)\w*)",
+        r"奖励模型|偏好(?:标注|数据|标签)",
+    ),
+    ("reward", "scalar", "preference", "chosen", "rejected", "dpo", "rlhf"),
+    ("奖励", "偏好"),
 )
 _CANDIDATE_LABEL = re.compile(
     r"\b(?:response|answer|output|text|candidate|completion)\W{0,3}(\d|[a-e])\b|<text (\d)>"
@@ -103,22 +198,26 @@ class RewardGradingDetector(ContentDetector):
 
     def scan(self, part: Part) -> list[Signal]:
         if not part.any(
-            ("evaluat", "judg", "rate", "rating", "score", "grade", "grading", "compar", "rank", "better",
+            ("evaluat", "judg", " rate", "\nrate", "rating", "score", "grade", "grading", "compar", "rank", "better",
              "prefer", "reward", "rubric", "assess", "critiq", "annotat", "[["),
             ("评", "打分", "更好", "奖励", "偏好"),
         ):  # fmt: skip
             return []
         text = part.norm
         found: list[tuple[str, re.Match[str]]] = []
-        for label, pattern in _FEATURES:
-            m = pattern.search(text)
+        for label, rules in _FEATURES:
+            m = first(part, *rules)
+            # "response A" needs a "response B" to be a comparison
+            if (
+                m is not None
+                and label == "pairwise comparison"
+                and m.group(0).startswith(_RESP_NOUNS)
+                and _PAIR_B.find(part) is None
+            ):
+                m = None
             if m is not None:
                 found.append((label, m))
-        reward = (
-            _REWARD.search(text)
-            if part.any(("reward", "prefer", "chosen", "rejected", "dpo", "rlhf"), ("奖励", "偏好"))
-            else None
-        )
+        reward = _REWARD.find(part)
         names_responses = any(
             label in ("judge role", "grading of responses", "pairwise comparison")
             for label, _ in found
@@ -139,7 +238,7 @@ class RewardGradingDetector(ContentDetector):
             ]
         n = len(found)
         score = 0.3 if n == 1 else 0.45 if n == 2 else 0.55
-        labels = {a or b for a, b in _CANDIDATE_LABEL.findall(text)} if n >= 2 else set()
+        labels = {a or b for a, b in _CANDIDATE_LABEL.findall(text, 0, 20000)} if n >= 2 else set()
         if len(labels) >= 3:
             score += 0.1
         what = ", ".join(label for label, _ in found)

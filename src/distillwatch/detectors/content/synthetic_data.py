@@ -22,7 +22,7 @@ import re
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import ContentDetector, Part, rx, signal_at
+from distillwatch.detectors.content.text import ContentDetector, Part, Rule, rx, signal_at
 
 __all__ = ["SyntheticDataDetector"]
 
@@ -38,7 +38,7 @@ _ITEMS = (
     r"|dialogs?|quer(?:y|ies)|q ?& ?as?|qa pairs?|data ?points?|test cases?|user (?:requests?|queries|messages)"
     r"|scenarios?|(?:question|instruction|prompt) ?(?:and |& |/ |- )?(?:answer|response|output) pairs?|entries|records|items)"
 )
-_GENERATE = rx(
+_GENERATE_RE = rx(
     r"\b(?:generate|create|write|produce|come up with|give me|list|brainstorm|synthesi[sz]e|make|compose|draft|design"
     r"|craft|invent|provide|output)\w* (?:me |us )?(?:a (?:list|set|batch|collection|dataset) of )?"
     r"(?P<n>\d{1,6}|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty|fifty|a hundred|hundred|dozens(?: of)?"
@@ -46,27 +46,62 @@ _GENERATE = rx(
     r"(?:生成|创建|编写|写出?|列出|给出|设计|构造|提供|造)(?P<nz>\d{1,6}|[五六七八九十]|二十|三十|五十|一百|百|几十|上百|数百|一千|上千)"
     r"\s*(?:个|条|道|组|份|段)?.{0,10}?(?:指令|问题|任务|题目|样本|示例|例子|数据|问答对|对话|提示词?|测试用例)",
 )
-_DIVERSE = rx(
+_DIVERSE_RE = rx(
     r"\b(?:diverse|diversity|varied|variety|different|distinct|unique|wide range|broad range|range of|various"
     r"|cover\w* (?:many|various|different|a range|all)|non ?repetitive|do not repeat|don't repeat|no duplicates?)\b",
     r"多样|不同|各种|不重复|多种|覆盖",
 )
-_WITH_ANSWERS = rx(
+_WITH_ANSWERS_RE = rx(
     r"\b(?:with|and|including|plus|along with) (?:their |the |its |corresponding |detailed |reference |correct |model |ideal |full )?"
     r"(?:answers?|responses?|solutions?|outputs?|completions?)\b",
     r"\"(?:output|answer|response|completion)\" ?:",
     r"(?:及|和|并|附|带)(?:其|上)?(?:参考)?(?:答案|回答|解答|回复)",
 )
-_DATASET = rx(
+_DATASET_RE = rx(
     r"\b(?:dataset|data set|training data|train(?:ing)? (?:a|our|my) (?:model|llm)|fine ?tun\w*|self ?instruct|seed (?:tasks?|instructions?|examples?)"
     r"|jsonl|synthetic data|instruction tuning|sft|distill\w*)\b",
     r"\"instruction\" ?:",
     r"训练数据|数据集|微调|指令微调|种子任务|jsonl|合成数据",
 )
-_SELF_INSTRUCT = rx(
-    r"\b(?:here are|below are|following are|given) (?:\w+ ){0,3}?(?:seed |example |sample )?(?:tasks|instructions|examples|prompts)\b"
+_SELF_INSTRUCT_RE = rx(
+    r"\b(?:here are|below are|following are) (?:\w+ ){0,3}?(?:seed |example |sample )?(?:tasks|instructions|examples|prompts)\b"
     r".{0,1500}?\b(?:generate|come up with|create|write|brainstorm|produce) … (?:more|new|additional|similar|another|novel|further)\b",
 )
+_GENERATE = Rule(
+    _GENERATE_RE,
+    ("generat", "creat", "write", "produc", "come up", "give me", "list", "brainstorm", "synthes", "make", "compose",
+     "draft", "design", "craft", "invent", "provide", "output"),
+    ("生成", "创建", "编写", "写", "列出", "给出", "设计", "构造", "提供", "造"),
+)  # fmt: skip
+_DIVERSE = Rule(
+    _DIVERSE_RE,
+    ("divers", "varied", "variety", "different", "distinct", "unique", "wide range", "broad range", "range of",
+     "various", "cover", "non", "do not repeat", "don't repeat", "no duplicate"),
+    ("多样", "不同", "各种", "不重复", "多种", "覆盖"),
+)  # fmt: skip
+_WITH_ANSWERS = Rule(
+    _WITH_ANSWERS_RE,
+    (
+        "with",
+        "and",
+        "including",
+        "plus",
+        "along with",
+        '"output"',
+        '"answer"',
+        '"response"',
+        '"completion"',
+    ),
+    ("及", "和", "并", "附", "带"),
+    limit=12,
+)
+_DATASET = Rule(
+    _DATASET_RE,
+    ("dataset", "data set", "training", "train", "fine", "self", "seed", "jsonl", "synthetic data", "instruction tuning",
+     "sft", "distill", '"instruction"'),
+    ("训练数据", "数据集", "微调", "指令微调", "种子任务", "jsonl", "合成数据"),
+)  # fmt: skip
+_SELF_INSTRUCT = Rule(_SELF_INSTRUCT_RE, ("here are", "below are", "following are"), limit=2)
 _DIGITS = re.compile(r"\d+")
 
 
@@ -86,36 +121,35 @@ class SyntheticDataDetector(ContentDetector):
             ("指令", "问题", "任务", "题目", "样本", "示例", "例子", "数据", "问答", "对话", "提示", "用例"),
         ):  # fmt: skip
             return []
-        text = part.norm
-        gen = _GENERATE.search(text)
+        gen = _GENERATE.find(part)
         if gen is None:
-            if part.any(("seed", "here are", "below are", "following are", "given")):
-                seed = _SELF_INSTRUCT.search(text)
-                if seed is not None:
-                    return [
-                        signal_at(
-                            self.signals[0],
-                            0.7,
-                            "self-instruct seeding",
-                            part,
-                            seed.start(),
-                            min(seed.end(), seed.start() + 120),
-                            "synthetic_data",
-                        )
-                    ]
-            return []
+            seed = _SELF_INSTRUCT.find(part)
+            if seed is None:
+                return []
+            end = min(seed.end(), seed.start() + 120)
+            return [
+                signal_at(
+                    self.signals[0],
+                    0.7,
+                    "self-instruct seeding",
+                    part,
+                    seed.start(),
+                    end,
+                    "synthetic_data",
+                )
+            ]
         count = self._count(gen.group("n") or gen.group("nz") or "")
         if count < 5:
             return []
         score = 0.3
         reasons = [f"batch of {count}"]
-        if _DIVERSE.search(text) is not None:
+        if _DIVERSE.find(part) is not None:
             score += 0.2
             reasons.append("diverse")
-        if _WITH_ANSWERS.search(text) is not None:
+        if _WITH_ANSWERS.find(part) is not None:
             score += 0.15
             reasons.append("with answers")
-        if _DATASET.search(text) is not None:
+        if _DATASET.find(part) is not None:
             score += 0.25
             reasons.append("dataset framing")
         if count >= 50:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -47,11 +47,17 @@ __all__ = [
     "ContentDetector",
     "signal_at",
     "negated",
+    "near",
+    "iter_near",
+    "Rule",
+    "first",
     "QUOTE_CHARS",
     "SYSTEM_CACHE_SIZE",
+    "SHORT_TEXT",
 ]
 
 QUOTE_CHARS = 80
+SHORT_TEXT = 1024  # below this, keyword checks skip the cache and regexes scan the whole text
 SYSTEM_CACHE_SIZE = 1024
 
 # Look-alikes that survive NFKC: lower-case Cyrillic and Greek letters that an
@@ -60,23 +66,27 @@ _CONFUSABLES = {
     "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
     "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i",
     "ј": "j", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ү": "y", "ɡ": "g", "ɩ": "i",
-    "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
     "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
     "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ω": "w",
 }  # fmt: skip
 _ZERO_WIDTH = "\u00ad\u034f\u061c\u115f\u1160\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
-_FOLD_TABLE: dict[int, str | None] = {ord(k): v for k, v in _CONFUSABLES.items()}
-_FOLD_TABLE.update({ord(c): None for c in _ZERO_WIDTH})
-# One charset scan decides whether the (slow) dict translate is needed at all.
-_NEEDS_FOLD = re.compile("[" + re.escape("".join(_CONFUSABLES) + _ZERO_WIDTH) + "]")
+_QUOTES = (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'))
+_LOOKALIKE_TABLE = {ord(k): v for k, v in _CONFUSABLES.items()}
+_LOOKALIKE_CLASS = "[" + "".join(_CONFUSABLES) + "]"
+# A look-alike letter followed by a Latin one betrays a disguised English word;
+# plain Russian or Greek text has no such pair and skips the (slow) dict translate.
+_MIXED_SCRIPT = re.compile(f"{_LOOKALIKE_CLASS}[a-z]")
+_ZERO_WIDTH_RE = re.compile("[" + _ZERO_WIDTH + "]")
 _CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+_WHITESPACE_ESCAPES = {"n": "\n", "t": "\t", "r": "\n"}
 _ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|[ntr\"/\\])")
 
 
 def _unescape(match: re.Match[str]) -> str:
     code = match.group(1)
     if code is None:
-        return " " if match.group(0)[1] in "ntr" else match.group(0)[1]
+        char = match.group(0)[1]
+        return _WHITESPACE_ESCAPES.get(char, char)
     return chr(int(code, 16))
 
 
@@ -86,8 +96,13 @@ def fold(text: str) -> str:
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
         text = text.lower()
-        if _NEEDS_FOLD.search(text):
-            text = text.translate(_FOLD_TABLE)
+        for curly, plain in _QUOTES:
+            if curly in text:
+                text = text.replace(curly, plain)
+        if _ZERO_WIDTH_RE.search(text):
+            text = _ZERO_WIDTH_RE.sub("", text)
+        if _MIXED_SCRIPT.search(text):
+            text = text.translate(_LOOKALIKE_TABLE)
     else:
         text = text.lower()
     if "\\" in text:
@@ -132,7 +147,18 @@ class Part:
 
     def any(self, english: Iterable[str], chinese: Iterable[str] = ()) -> bool:
         """Cheap prefilter: any English keyword, or any Chinese one when CJK is present."""
-        if not self.norm:
+        text = self.norm
+        if not text:
+            return False
+        if len(text) <= SHORT_TEXT:
+            # a direct scan of a short text is cheaper than the per-part cache
+            for needle in english:
+                if needle in text:
+                    return True
+            if self.cjk:
+                for needle in chinese:
+                    if needle in text:
+                        return True
             return False
         for needle in english:
             if self.has(needle):
@@ -189,6 +215,9 @@ class View:
 
     system: Part
     user: Part
+    images: int = 0  # images anywhere in the request
+    tool_steps: int = 0  # tool calls plus tool results carried by the request
+    tool_results: int = 0
 
 
 _last: tuple[Exchange, View] | None = None
@@ -204,7 +233,19 @@ def normalized(exchange: Exchange) -> View:
     last = _last
     if last is not None and last[0] is exchange:
         return last[1]
-    view = View(system_part(exchange.system), Part.of("user message", exchange.last_user_text))
+    images = steps = results = 0
+    user_text = ""
+    for turn in exchange.turns:  # one pass over the history for every detector
+        if turn.images:
+            images += turn.images
+        if turn.tool_calls or turn.tool_results:
+            steps += turn.tool_calls + turn.tool_results
+            results += turn.tool_results
+        if turn.role == "user":
+            user_text = turn.text
+    view = View(
+        system_part(exchange.system), Part.of("user message", user_text), images, steps, results
+    )
     _last = (exchange, view)
     return view
 
@@ -218,6 +259,156 @@ def rx(*alternatives: str) -> re.Pattern[str]:
     source = "|".join(f"(?:{a})" for a in alternatives)
     source = source.replace(" … ", _GAP).replace(" ?", r"[\W_]*").replace(" ", _SEP)
     return re.compile(source, re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A pattern plus the literal anchors that locate it cheaply.
+
+    Anchor mode (``before`` is ``None``): every match *starts* with (the first
+    word of) one of the anchors, so the pattern is tried with ``match`` at each anchor occurrence,
+    one cheap attempt each. Window mode: each anchor occurs inside any match,
+    at most ``before`` characters after its start and ``after`` characters
+    before its end, and the pattern is searched in that window.
+    """
+
+    pattern: re.Pattern[str]
+    english: tuple[str, ...]
+    chinese: tuple[str, ...] = ()
+    before: int | None = None
+    after: int = 0
+    limit: int = 8
+
+    def __post_init__(self) -> None:
+        # Only the first word of an anchor is searched: "you  \n are" must still be
+        # found, and the pattern's separators take care of the rest.
+        object.__setattr__(
+            self, "english", tuple(dict.fromkeys(a.split(" ", 1)[0] or a for a in self.english))
+        )
+
+    def finditer(self, part: Part) -> Iterator[re.Match[str]]:
+        if self.before is None:
+            return _anchored(part, self)
+        return iter_near(
+            part,
+            self.pattern,
+            self.english,
+            self.chinese,
+            before=self.before,
+            after=self.after,
+            limit=self.limit,
+        )
+
+    def find(self, part: Part) -> re.Match[str] | None:
+        """The first match in ``part``, or ``None``."""
+        if self.before is None:
+            return next(_anchored(part, self), None)
+        return near(
+            part,
+            self.pattern,
+            self.english,
+            self.chinese,
+            before=self.before,
+            after=self.after,
+            limit=self.limit,
+        )
+
+
+def _anchored(part: Part, rule: Rule) -> Iterator[re.Match[str]]:
+    text = part.norm
+    if not text:
+        return
+    match = rule.pattern.match
+    anchors: Iterable[str] = rule.english
+    if part.cjk and rule.chinese:
+        anchors = (*rule.english, *rule.chinese)
+    short = len(text) <= SHORT_TEXT
+    for anchor in anchors:
+        if (anchor not in text) if short else (not part.has(anchor)):
+            continue
+        pos = text.find(anchor)
+        tries = 0
+        while pos >= 0 and tries < rule.limit:
+            m = match(text, pos)
+            if m is not None:
+                yield m
+            tries += 1
+            pos = text.find(anchor, pos + 1)
+
+
+def first(part: Part, *rules: Rule) -> re.Match[str] | None:
+    """The first match of the first rule that matches."""
+    for rule in rules:
+        m = rule.find(part)
+        if m is not None:
+            return m
+    return None
+
+
+def iter_near(
+    part: Part,
+    pattern: re.Pattern[str],
+    english: Iterable[str],
+    chinese: Iterable[str] = (),
+    *,
+    before: int = 120,
+    after: int = 120,
+    limit: int = 6,
+) -> Iterator[re.Match[str]]:
+    """Matches of ``pattern`` in windows around literal anchor occurrences.
+
+    Why: a regex that starts with an alternation or ``\\b`` is scanned position
+    by position (tens of ns per character), while ``str.find`` of a literal is
+    near memchr speed. Every anchor must occur in any match, within ``before``
+    characters after the match start and ``after`` characters before its end.
+    At most ``limit`` occurrences per anchor are tried, which bounds the cost
+    on long benign texts. Short texts are searched whole, once.
+    """
+    text = part.norm
+    size = len(text)
+    if not size:
+        return
+    anchors = list(english)
+    if part.cjk:
+        anchors.extend(chinese)
+    if size <= SHORT_TEXT or size <= before + after + 64:
+        if part.any(english, chinese):
+            yield from pattern.finditer(text)
+        return
+    seen: set[int] = set()
+    for anchor in anchors:
+        if not part.has(anchor):
+            continue
+        pos = text.find(anchor)
+        tries = 0
+        while pos >= 0 and tries < limit:
+            for m in pattern.finditer(
+                text, max(0, pos - before), min(size, pos + len(anchor) + after)
+            ):
+                if m.start() not in seen:
+                    seen.add(m.start())
+                    yield m
+            tries += 1
+            pos = text.find(anchor, pos + len(anchor))
+
+
+def near(
+    part: Part,
+    pattern: re.Pattern[str],
+    english: Iterable[str],
+    chinese: Iterable[str] = (),
+    *,
+    before: int = 120,
+    after: int = 120,
+    limit: int = 6,
+) -> re.Match[str] | None:
+    """The first match found by :func:`iter_near`, or ``None``."""
+    text = part.norm
+    if len(text) <= SHORT_TEXT or len(text) <= before + after + 64:
+        return pattern.search(text) if part.any(english, chinese) else None
+    return next(
+        iter_near(part, pattern, english, chinese, before=before, after=after, limit=limit), None
+    )
 
 
 _NEGATION = re.compile(

@@ -24,10 +24,20 @@ Signals:
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import ContentDetector, Part, rx, signal_at, strongest
+from distillwatch.detectors.content.text import (
+    ContentDetector,
+    Part,
+    Rule,
+    near,
+    normalized,
+    rx,
+    signal_at,
+    strongest,
+)
 from distillwatch.record import Exchange
 
 __all__ = ["ToolHarvestDetector"]
@@ -35,23 +45,101 @@ __all__ = ["ToolHarvestDetector"]
 TRAJECTORY_TOOL_RESULTS = 4
 LARGE_CATALOG = 16
 
-_SYNTH_TASK = rx(
-    r"\b(?:generate|create|write|produce|come up with|synthesi[sz]e|invent|design|craft|make up|brainstorm)\w* … "
-    r"(?:\w+ ){0,3}?(?:user )?(?:quer(?:y|ies)|requests?|tasks?|questions?|prompts?|scenarios?|examples?|instructions?|conversations?|dialogues?)"
-    r" … (?:that|which|to)? ?(?:\w+ )?(?:use|uses|using|call|calls|calling|invok\w+|exercis\w+|requir\w+|involv\w+|need\w*|for|with|trigger\w*)"
-    r" … (?:tools?|functions?|apis?|tool calls?|function calls?)\b",
-    r"\b(?:full|complete|entire|whole|realistic|multi ?step|end to end) (?:\w+ )?(?:trajector(?:y|ies)|sequences? of (?:tool|function|api) calls)",
-    r"\b(?:tool|function|api) ?call (?:trajector(?:y|ies)|traces?|transcripts?)\b",
-    r"\bsimulat\w* (?:the |realistic |plausible )?(?:tool|function|api) (?:responses?|outputs?|results?|returns?)",
-    r"(?:生成|编写|设计|构造|创建).{0,12}?(?:调用|使用).{0,6}?(?:工具|函数|接口|api).{0,10}?(?:任务|问题|查询|请求|样例|示例)",
-    r"(?:完整|多步|端到端)的?(?:工具|函数)调用(?:轨迹|序列|过程)",
+_SYNTH_TASK: tuple[tuple[tuple[str, ...], Rule], ...] = (
+    (
+        ("tool", "function", "api"),
+        Rule(
+            rx(
+                r"\b(?:generate|create|write|produce|come up with|synthesi[sz]e|invent|design|craft|make up|brainstorm)\w* … "
+                r"(?:\w+ ){0,3}?(?:user )?(?:quer(?:y|ies)|requests?|tasks?|questions?|prompts?|scenarios?|examples?|instructions?|conversations?|dialogues?)"
+                r" … (?:that|which|to)? ?(?:\w+ )?(?:use|uses|using|call|calls|calling|invok\w+|exercis\w+|requir\w+|involv\w+|need\w*|for|with|trigger\w*)"
+                r" … (?:tools?|functions?|apis?|tool calls?|function calls?)\b"
+            ),
+            (
+                "generat",
+                "creat",
+                "write",
+                "produc",
+                "come up",
+                "synthes",
+                "invent",
+                "design",
+                "craft",
+                "make up",
+                "brainstorm",
+            ),
+            limit=6,
+        ),
+    ),
+    (
+        ("trajector", "sequence"),
+        Rule(
+            rx(
+                r"\b(?:full|complete|entire|whole|realistic|multi ?step|end to end) (?:\w+ )?(?:trajector(?:y|ies)|sequences? of (?:tool|function|api) calls)"
+            ),
+            ("full", "complete", "entire", "whole", "realistic", "multi", "end to end"),
+        ),
+    ),
+    (
+        ("trajector", "trace", "transcript"),
+        Rule(
+            rx(r"\b(?:tool|function|api) ?call (?:trajector(?:y|ies)|traces?|transcripts?)\b"),
+            ("tool", "function", "api"),
+        ),
+    ),
+    (
+        ("simulat",),
+        Rule(
+            rx(
+                r"\bsimulat\w* (?:the |realistic |plausible )?(?:tool|function|api) (?:responses?|outputs?|results?|returns?)"
+            ),
+            ("simulat",),
+        ),
+    ),
+    (
+        (),
+        Rule(
+            rx(
+                r"(?:生成|编写|设计|构造|创建).{0,12}?(?:调用|使用).{0,6}?(?:工具|函数|接口|api).{0,10}?(?:任务|问题|查询|请求|样例|示例)",
+                r"(?:完整|多步|端到端)的?(?:工具|函数)调用(?:轨迹|序列|过程)",
+            ),
+            (),
+            ("生成", "编写", "设计", "构造", "创建", "完整", "多步", "端到端"),
+        ),
+    ),
 )
-_ORCHESTRATE = rx(
-    r"\byou are (?:an? |the )?(?:\w+ ){0,2}?(?:orchestrat\w*|planner|planning agent|coordinator|supervisor agent|manager agent|lead agent)\b",
-    r"\b(?:decompos\w*|break\w* down|split\w*) … (?:task|goal|problem|request|objective)s? … (?:into )?(?:sub ?tasks|sub ?goals|steps|subproblems)"
-    r".{0,300}?\b(?:delegat\w*|assign\w*|dispatch\w*|route\w*|hand\w* off) … (?:sub ?agents?|workers?|agents?|specialists?|tools?)\b",
-    r"(?:你是|作为).{0,8}?(?:编排|调度|规划)(?:智能体|代理|agent)",
-    r"(?:拆解|分解).{0,10}?子任务.{0,60}?(?:分配|委派|派发).{0,8}?(?:子智能体|智能体|代理|工具)",
+_ORCHESTRATE: tuple[tuple[tuple[str, ...], Rule], ...] = (
+    (
+        ("orchestrat", "planner", "planning", "coordinator", "supervisor", "manager", "lead"),
+        Rule(
+            rx(
+                r"\byou are (?:an? |the )?(?:\w+ ){0,2}?(?:orchestrat\w*|planner|planning agent|coordinator|supervisor agent|manager agent|lead agent)\b"
+            ),
+            ("you are",),
+        ),
+    ),
+    (
+        ("delegat", "assign", "dispatch", "route", "hand"),
+        Rule(
+            rx(
+                r"\b(?:decompos\w*|break\w* down|split\w*) … (?:task|goal|problem|request|objective)s? … (?:into )?(?:sub ?tasks|sub ?goals|steps|subproblems)"
+                r".{0,300}?\b(?:delegat\w*|assign\w*|dispatch\w*|route\w*|hand\w* off) … (?:sub ?agents?|workers?|agents?|specialists?|tools?)\b"
+            ),
+            ("decompos", "break", "split"),
+            limit=3,
+        ),
+    ),
+    (
+        (),
+        Rule(
+            rx(
+                r"(?:你是|作为).{0,8}?(?:编排|调度|规划)(?:智能体|代理|agent)",
+                r"(?:拆解|分解).{0,10}?子任务.{0,60}?(?:分配|委派|派发).{0,8}?(?:子智能体|智能体|代理|工具)",
+            ),
+            (),
+            ("你是", "作为", "拆解", "分解"),
+        ),
+    ),
 )
 _COMPUTER_USE = rx(
     r"\bscreenshot\w*\b.{0,300}?\b(?:click\w*|mouse|cursor|coordinates?|keyboard|scroll\w*|type the|double ?click)\b",
@@ -63,6 +151,8 @@ _EXPLAIN_EACH = rx(
     r" … (?:for|before|behind|of) (?:each|every) (?:action|step|click|move)",
     r"每(?:一步|个动作|次操作).{0,10}?(?:推理|思考|理由|原因)",
 )
+_POINTER_WORDS = ("click", "mouse", "cursor", "coordinate", "keyboard", "scroll", "type the")
+_EACH_EN = ("each", "every")
 _COMPUTER_TOOLS = (
     "computer",
     "screenshot",
@@ -92,7 +182,7 @@ class ToolHarvestDetector(ContentDetector):
     def detect(self, exchange: Exchange) -> list[Signal]:
         found = super().detect(exchange)
         extra: list[Signal] = []
-        results = exchange.tool_results
+        results = normalized(exchange).tool_results
         if results >= TRAJECTORY_TOOL_RESULTS:
             extra.append(
                 Signal(
@@ -127,59 +217,53 @@ class ToolHarvestDetector(ContentDetector):
 
     def scan(self, part: Part) -> list[Signal]:
         out: list[Signal] = []
-        if part.any(("tool", "function", "api", "trajector"), ("工具", "函数", "接口", "api")):
-            m = _SYNTH_TASK.search(part.norm)
-            if m is not None:
-                out.append(
-                    signal_at(
-                        self.signals[0],
-                        0.75,
-                        "synthetic tool-use data requested",
-                        part,
-                        m.start(),
-                        m.end(),
-                        "tool_use",
-                    )
+        m = _first_gated(part, _SYNTH_TASK)
+        if m is not None:
+            out.append(
+                signal_at(
+                    self.signals[0],
+                    0.75,
+                    "synthetic tool-use data requested",
+                    part,
+                    m.start(),
+                    m.end(),
+                    "tool_use",
                 )
-        if part.any(
-            (
-                "orchestrat",
-                "planner",
-                "coordinator",
-                "supervisor",
-                "manager agent",
-                "lead agent",
-                "delegat",
-                "sub-agent",
-                "subagent",
-                "sub agent",
-            ),
-            ("编排", "调度", "规划", "子任务"),
+            )
+        m = _first_gated(part, _ORCHESTRATE)
+        if m is not None:
+            out.append(
+                signal_at(
+                    self.signals[2],
+                    0.35,
+                    "planning/orchestration prompt",
+                    part,
+                    m.start(),
+                    m.end(),
+                    "agentic",
+                )
+            )
+        if part.any(("screenshot",), ("截图",)) and part.any(
+            _POINTER_WORDS, ("点击", "鼠标", "坐标", "键盘", "滚动")
         ):
-            m = _ORCHESTRATE.search(part.norm)
+            m = near(
+                part, _COMPUTER_USE, ("screenshot",), ("截图",), before=360, after=360, limit=2
+            )
             if m is not None:
-                out.append(
-                    signal_at(
-                        self.signals[2],
-                        0.35,
-                        "planning/orchestration prompt",
-                        part,
-                        m.start(),
-                        m.end(),
-                        "agentic",
-                    )
+                explain = near(
+                    part,
+                    _EXPLAIN_EACH,
+                    _EACH_EN,
+                    ("每一步", "每个动作", "每次操作"),
+                    before=160,
+                    after=20,
+                    limit=2,
                 )
-        if part.any(("screenshot",), ("截图",)):
-            m = _COMPUTER_USE.search(part.norm)
-            if m is not None:
-                explain = _EXPLAIN_EACH.search(part.norm)
-                score = 0.5 if explain is not None else 0.3
                 anchor = explain or m
-                what = (
-                    "computer-use steps with reasoning for each action"
-                    if explain is not None
-                    else "computer-use step"
-                )
+                if explain is not None:
+                    score, what = 0.5, "computer-use steps with reasoning for each action"
+                else:
+                    score, what = 0.3, "computer-use step"
                 out.append(
                     signal_at(
                         self.signals[3],
@@ -192,3 +276,18 @@ class ToolHarvestDetector(ContentDetector):
                     )
                 )
         return out
+
+
+def _first_gated(
+    part: Part, rules: tuple[tuple[tuple[str, ...], Rule], ...]
+) -> re.Match[str] | None:
+    """First match of a rule whose gate words (any of them) are present."""
+    for gate, rule in rules:
+        if gate and not part.any(gate):
+            continue
+        if not gate and not part.cjk:
+            continue
+        m = rule.find(part)
+        if m is not None:
+            return m
+    return None
