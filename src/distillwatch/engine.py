@@ -192,7 +192,12 @@ class Engine:
                 best_fr, best_id = fr, fam_id
         if not uses:
             return 0.0, ""
-        p = best_fr * min(1.0, uses / _PATTERN_USES)
+        # dedicated accounts (most traffic in flagged families) count from their second use;
+        # accounts with cover traffic (hydra) once they reach _PATTERN_USES uses
+        participation = min(1.0, uses / _PATTERN_USES)
+        if uses >= 2 and uses >= 0.5 * st.n:
+            participation = 1.0
+        p = best_fr * participation
         detail = ""
         if explain:
             fam = self.families.families.get(best_id) if best_id else None

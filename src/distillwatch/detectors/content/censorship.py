@@ -41,6 +41,7 @@ _REWRITE = rx(
     r"\b(?:rewrit\w*|re write|rephras\w*|reword\w*|reformulat\w*|paraphras\w*|restat\w*|revis\w*|transform\w*"
     r"|convert\w*|turn\w* (?:it|them|this|these|each|the \w+)? ?into|sanitiz\w*|sanitis\w*|soften\w*|tone down"
     r"|neutrali[sz]\w*|recast\w*|steer\w*|redirect\w*|modify|edit)",
+    r"\bmake (?:it |this |these |them |each |the |this )?(?:\w+ )?(?:safe|safer|acceptable|compliant|neutral|harmless|appropriate|inoffensive)\b",
     r"改写|重写|改述|改成|转写|转换|润色|修改|换(?:个|一种)说法|重新表述|规避|洗白|改为",
 )
 _SAFE = rx(
@@ -55,7 +56,7 @@ _STEER = rx(
 _POLITICAL = rx(
     r"\b(?:politic\w*|government\w*|regime|communis\w*|party|state media|authorit\w*|protest\w*|democra\w*"
     r"|sovereign\w*|dissident\w*|official|censor\w*|propaganda|socialist|election\w*|leaders?hip)",
-    r"政治|政府|政权|党|抗议|民主|主权|官方|审查|领导人|选举",
+    r"政治|政府|政权|党|抗议|民主|主权|官方|审查|审核|过审|和谐|领导人|选举|发布",
 )
 _WINDOW = 220
 _SENSITIVE_ZH = ("敏感", "审查", "官方", "价值观", "正能量", "违禁")

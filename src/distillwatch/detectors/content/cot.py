@@ -23,6 +23,7 @@ completed response". Two signals:
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
@@ -87,10 +88,29 @@ _GIVEN = Rule(
     ("here", "below is", "given", "provided", "following is"),
     limit=4,
 )
+# Concept co-occurrence, for paraphrases the phrase rules miss: an answer that
+# is handed over, a request to produce reasoning, both within a few sentences.
+_ANSWER_GIVEN = Rule(
+    rx(
+        r"\b(?:known|given|accepted|gold|correct|final|reference|completed|finished|provided|existing|official|expected|target)"
+        r" (?:\w+ ){0,2}?(?:answer|solution|result|response|reply|label|output|conclusion)s?\b",
+        r"\b(?:answer|solution|result|response|reply|label|output)s? (?:is |was |has been )?(?:already|known|given|provided)\b",
+    ),
+    ("known", "given", "accepted", "gold", "correct", "final", "reference", "completed", "finished", "provided", "existing",
+     "official", "expected", "target", "answer", "solution", "result", "response", "reply", "label", "output"),
+    limit=6,
+)  # fmt: skip
+_PRODUCE_REASONING = rx(
+    r"\b(?:write|produce|generate|give|provide|output|reconstruct|imagine|articulate|infer|explain|show|create|recreate"
+    r"|derive|spell out|lay out|narrate|describe|pretend|reverse engineer|work backwards?)\w* … (?:\w+ ){0,3}?"
+    r"(?:reasoning|rationale|thought process|thinking|thoughts|chain of thought|deliberation|monologue|derivation)\b"
+)
+_REACH = 320
 _STRONG_EN = rx(
     r"\b(?:imagin\w*|reconstruct\w*|articulat\w*|recreat\w*|reverse engineer\w*|infer\w*|simulat\w*"
     r"|back ?fill\w*|rationali[sz]\w*|work(?:ing)? backwards?|as if you|internal|inner|hidden"
-    r"|completed (?:answer|response|solution)|plausible (?:reasoning|chain|thought))"
+    r"|completed (?:answer|response|solution)|plausible (?:reasoning|chain|thought)|pretend\w*|narrat\w*|your own|yourself"
+    r"|justif\w*|retro\w*|gold (?:answer|label)|would have (?:gone|thought|had|done|reasoned))"
 )
 _REASON_ZH = ("推理", "思考", "思维", "思路", "心路")
 _BEHIND_ZH = Rule(
@@ -232,9 +252,10 @@ class CotElicitationDetector(ContentDetector):
                 "conclusion",
                 "repl",
                 "result",
+                "label",
             )
         ):
-            m = first(part, _BEHIND, _GIVEN)
+            m = first(part, _BEHIND, _GIVEN) or self._cooccurring(part)
             if m is not None:
                 strong = _STRONG_EN.search(text, max(0, m.start() - 160), m.end() + 40) is not None
         if m is None and part.cjk:
@@ -255,6 +276,19 @@ class CotElicitationDetector(ContentDetector):
             m.end(),
             "reasoning",
         )
+
+    @staticmethod
+    def _cooccurring(part: Part) -> re.Match[str] | None:
+        """A handed-over answer with a request to produce reasoning close by."""
+        if not part.any(("reasoning", "rationale", "thought", "thinking", "deliberation", "monologue", "derivation")):
+            return None
+        text = part.norm
+        for given in _ANSWER_GIVEN.finditer(part):
+            lo, hi = max(0, given.start() - _REACH), given.end() + _REACH
+            produce = _PRODUCE_REASONING.search(text, lo, hi)
+            if produce is not None:
+                return produce
+        return None
 
     def _demand(self, part: Part) -> Signal | None:
         full = first(part, *_DEMAND_FULL)

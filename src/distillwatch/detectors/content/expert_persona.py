@@ -35,6 +35,8 @@ _PERSONA = rx(
     r"\b(?:you are|you're|act as|acting as|assume the role of|take the role of|role ?play as) (?:an? |the )?(?:\w+ ){0,5}?"
     r"(?:expert|specialist|analyst|scientist|statistician|mathematician|researcher|consultant|professor|strategist"
     r"|economist|engineer|physician|attorney|quant|actuary|auditor|tutor|teacher)s?\b",
+    r"\b(?:you are|you're|act as|acting as|as|role ?:) (?:an? |the )?(?:world ?class|top ?tier|top|seasoned|senior|leading|elite|renowned|expert"
+    r"|veteran|distinguished|highly (?:skilled|experienced)|experienced|professional)\b",
     r"(?:你是|作为|扮演)(?:一[名位个])?.{0,12}?(?:专家|分析师|科学家|统计学家|数学家|研究员|顾问|教授|工程师|资深)",
 )
 _TRANSPARENT = rx(
@@ -54,7 +56,7 @@ _TRAINING = rx(
 _DATA = re.compile(
     r"\b(?:data|dataset|datasets|csv|sql|dataframe|pandas|regression|statistic\w*|forecast\w*|metrics?|spreadsheet|excel|analytics|kpis?)\b|数据|统计"
 )
-_PERSONA_WORDS = (
+_PERSONA_WORDS = ("world", "top", "seasoned", "senior", "leading", "elite", "renowned", "veteran", "distinguished", "highly", "experienced", "professional", 
     "expert", "specialist", "analyst", "scientist", "statistician", "mathematician", "researcher", "consultant",
     "professor", "strategist", "economist", "engineer", "physician", "attorney", "quant", "actuary", "auditor", "tutor", "teacher",
 )  # fmt: skip
@@ -89,7 +91,7 @@ _TRANSPARENT_ZH = ("推理", "思考", "分析", "思维", "解题")
 
 _PERSONA_RULE = Rule(
     _PERSONA,
-    ("you are", "you're", "act as", "acting as", "assume the role", "take the role", "role"),
+    ("you are", "you're", "act as", "acting as", "assume the role", "take the role", "role", "as "),
     ("你是", "作为", "扮演"),
 )
 _TRANSPARENT_RULE = Rule(

@@ -45,7 +45,9 @@ _TARGET = rx(
     r"(?P<verb>\b(?:" + _STRONG_VERB + r"|" + _SOFT_VERB + r")\w*) … "
     r"(?P<det>your|its|the model's|the assistant's|the) (?:\w+ ){0,3}?" + _THOUGHT,
     r"(?P<verb2>\b(?:" + _STRONG_VERB + r"|" + _SOFT_VERB + r")\w*) … "
-    r"(?:<\s*/?\s*think\w*\s*>|thinking (?:block|tokens?|section)|reasoning (?:block|tokens?|trace))",
+    r"(?:<\s*/?\s*think\w*\s*>|thinking (?:block|tokens?|section)|reasoning (?:block|tokens?|trace)"
+    r"|what you (?:were|are) thinking|(?:the )?thoughts you had|what went through your (?:mind|head)"
+    r"|(?:the )?reasoning you (?:produced|did|had|used)|(?:the )?scratch ?pad you used)",
 )
 _STRONG_RE = rx(r"\b(?:" + _STRONG_VERB + r")")
 _HIDDEN_RE = rx(_HIDDEN_MARK)
@@ -54,7 +56,7 @@ _TARGET_ZH = rx(
     r"|泄露|告诉我|写出|给出|说出|复制|粘贴).{0,12}?你(?:的|刚才|之前|刚刚|内部|隐藏|内心|原始)"
     r".{0,8}?(?:思考|推理|思维链|思维|思路|想法|草稿)",
 )
-_THOUGHT_ANCHORS = (
+_THOUGHT_ANCHORS = ("mind", "head", 
     "think",
     "thought",
     "reasoning",
@@ -118,7 +120,7 @@ class HiddenReasoningDetector(ContentDetector):
         text = part.norm
         m = (
             near(part, _TARGET, _THOUGHT_ANCHORS, before=90, after=30, limit=3)
-            if part.any(("your", "its", "the"))
+            if part.any(("your", "its", "the", "you"))
             else None
         )
         if m is not None and negated(text, m.start()):

@@ -26,7 +26,7 @@ __all__ = ["PromptExtractionDetector"]
 
 _VERB = (
     r"(?:print|repeat|reveal|show|output|display|tell|give|share|disclose|leak|dump|recite|copy|write (?:out|down)"
-    r"|spell out|paste|list|return|echo|reproduce|translate|encode|summari[sz]e|what (?:is|are|were|was))"
+    r"|spell out|paste|list|return|echo|reproduce|translate|encode|summari[sz]e|quote|send|what (?:is|are|were|was|does|did))"
 )
 _COPY_VERB = r"(?:print|repeat|reveal|output|disclose|leak|dump|recite|copy|reproduce|echo|write out|paste|encode)"
 _QUAL = r"(?:(?:full|complete|entire|exact|original|initial|hidden|secret|internal|verbatim|real|actual|underlying|first|current|whole|raw) )*"
@@ -40,7 +40,7 @@ _GENERIC = (
 _VERB_START = (
     "print", "repeat", "reveal", "show", "output", "display", "tell", "give", "share", "disclose", "leak", "dump",
     "recite", "copy", "write", "spell out", "paste", "list", "return", "echo", "reproduce", "translate", "encode",
-    "summari", "what",
+    "summari", "quote", "send", "what",
 )  # fmt: skip
 _COPY_START = (
     "print",

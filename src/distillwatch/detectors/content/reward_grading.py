@@ -9,9 +9,9 @@ exactly what a company's own LLM-as-judge pipeline does, so content alone says
   aimed at responses/answers/outputs, a numeric scale ("from 1 to 10",
   ``[[5]]``), a pairwise set-up (response A/B, "which is better"), a verdict
   format ("Rating:", "final verdict"), a rubric/criteria.
-* One feature that names responses: 0.3; two: 0.45; three or more (a judge
-  template): 0.55. Three or more candidates in one request (bulk labelling):
-  +0.1.
+* One feature that names responses: 0.3; two: 0.5; three or more (a judge
+  template): 0.55. Two or more labelled candidates ("Response 1", "Text 2")
+  count as a feature; three or more (bulk labelling) add 0.1.
 * Explicit reward-model or preference-data framing ("you are a reward model",
   "chosen and rejected", "preference labels") together with grading: 0.8;
   that framing alone (e.g. a question about RLHF): 0.2.
@@ -107,8 +107,11 @@ _FEATURES: tuple[tuple[str, tuple[Rule, ...]], ...] = (
                 rx(
                     r"\b(?:scale|score|rating|rate|grade|points?)\w* … (?:from |of |between |on )?(?:0|1|one|zero) ?(?:to|-|and|–|~|/) ?(?:3|4|5|7|10|100|five|ten)\b",
                     r"\[\[\s*\d+(?:\.\d+)?\s*\]\]",
+                    r"\b(?:0|1) ?(?:-|to|–|~) ?(?:3|4|5|7|10|100) (?:point )?scale\b",
+                    r"\bout of (?:5|10|100)\b",
+                    r"\b(?:between|from) 0(?:\.0)? (?:and|to) 1(?:\.0)?\b",
                 ),
-                ("scale", "score", "rating", "rate", "grade", "point", "[["),
+                ("scale", "score", "rating", "rate", "grade", "point", "[[", "0", "1", "out of", "between", "from"),
                 limit=6,
             ),
             Rule(
@@ -182,8 +185,13 @@ _REWARD = Rule(
     ("reward", "scalar", "preference", "chosen", "rejected", "dpo", "rlhf"),
     ("奖励", "偏好"),
 )
-_CANDIDATE_LABEL = re.compile(
-    r"\b(?:response|answer|output|text|candidate|completion)\W{0,3}(\d|[a-e])\b|<text (\d)>"
+_CANDIDATE_LABEL = Rule(
+    re.compile(
+        r"\b(?:response|answer|output|text|candidate|completion|reply|assistant)\W{0,3}(\d|[a-e])\b(?!\.\d)|<text (\d)>"
+        r"|(?:回答|回复|答案)\s?([a-e1-9])"
+    ),
+    ("response", "answer", "output", "text", "candidate", "completion", "reply", "assistant", "<text"),
+    ("回答", "回复", "答案"),
 )
 
 
@@ -236,9 +244,11 @@ class RewardGradingDetector(ContentDetector):
                     "reward_grading",
                 )
             ]
+        labels = {m.group(1) or m.group(2) or m.group(3) for m in _CANDIDATE_LABEL.finditer(part)}
+        if len(labels) >= 2:
+            found.append(("labelled candidates", found[0][1]))
         n = len(found)
-        score = 0.3 if n == 1 else 0.45 if n == 2 else 0.55
-        labels = {a or b for a, b in _CANDIDATE_LABEL.findall(text, 0, 20000)} if n >= 2 else set()
+        score = 0.3 if n == 1 else 0.5 if n == 2 else 0.55
         if len(labels) >= 3:
             score += 0.1
         what = ", ".join(label for label, _ in found)

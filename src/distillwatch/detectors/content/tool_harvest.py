@@ -88,6 +88,16 @@ _SYNTH_TASK: tuple[tuple[tuple[str, ...], Rule], ...] = (
         ),
     ),
     (
+        ("synthetic", "training"),
+        Rule(
+            rx(
+                r"\b(?:synthetic|training) (?:\w+ ){0,2}?(?:tool|function|agent)\w*(?: ?use| calling| using)? (?:training )?"
+                r"(?:data|dataset|examples|trajector(?:y|ies)|samples)\b"
+            ),
+            ("synthetic", "training"),
+        ),
+    ),
+    (
         ("simulat",),
         Rule(
             rx(
@@ -217,7 +227,7 @@ class ToolHarvestDetector(ContentDetector):
 
     def scan(self, part: Part) -> list[Signal]:
         out: list[Signal] = []
-        m = _first_gated(part, _SYNTH_TASK)
+        m = _first_gated(part, _SYNTH_TASK) or _invented_tasks(part)
         if m is not None:
             out.append(
                 signal_at(
@@ -276,6 +286,27 @@ class ToolHarvestDetector(ContentDetector):
                     )
                 )
         return out
+
+
+_INVENT = Rule(
+    rx(
+        r"\b(?:invent|generate|create|come up with|synthesi[sz]e|make up|brainstorm|produce|write|design|craft)\w* … (?:\w+ ){0,3}?"
+        r"(?:user )?(?:tasks|queries|requests|questions|prompts|scenarios|things (?:a|the) user)\b"
+    ),
+    ("invent", "generat", "creat", "come", "synthes", "make", "brainstorm", "produc", "write", "design", "craft"),
+    limit=4,
+)
+_TOOL_TARGET = rx(r"\b(?:tools?|functions?|apis?|function calls?|tool calls?)\b|工具|函数|接口")
+
+
+def _invented_tasks(part: Part) -> re.Match[str] | None:
+    """Invented user tasks with the tools/functions they exercise close by."""
+    if not part.any(("tool", "function", "api")):
+        return None
+    for m in _INVENT.finditer(part):
+        if _TOOL_TARGET.search(part.norm, max(0, m.start() - 200), m.end() + 200) is not None:
+            return m
+    return None
 
 
 def _first_gated(
