@@ -31,6 +31,7 @@ __all__ = ["EngineConfig", "AccountVerdict", "Assessment", "Engine"]
 _DAY = 86400.0
 _FAMILY_FLAG = 0.5  # family risk at which a family is treated as a distillation pattern
 _LINK_USES = 5  # uses of a flagged family that tie an account to the family's operator group
+_REFUSE_EVERY = 8  # re-fusion period of accounts already at `distillation`
 _PATTERN_USES = 6  # uses of a flagged family at which the pattern counts in full for an account
 
 
@@ -220,11 +221,28 @@ class Engine:
         return k, detail, root
 
     def _rescore(self, st: AccountState, ts: float) -> AccountVerdict:
-        cfg = self.config.fusion
-        vol = self.population.percentile("per_day", st.per_active_day)
+        """Re-fuse the account after one of its exchanges (the online, causal verdict).
+
+        Two shortcuts keep the hot path cheap without changing any verdict that
+        matters: an account already at ``distillation`` is re-fused every
+        ``_REFUSE_EVERY`` exchanges (it cannot be flagged earlier than it was), and
+        an account with no evidence of any kind is benign without running fusion.
+        """
+        if st.verdict == "distillation" and st.n % _REFUSE_EVERY:
+            return self._verdict(st, [], with_capabilities=False)
         pattern, pdetail = self._pattern(st)
-        camp, cdetail, root = self._campaign(st)
-        res = fuse_account(st, vol, pattern, pdetail, camp, cdetail, cfg, explain=False)
+        camp, cdetail, _ = self._campaign(st)
+        if (
+            st.extraction_sum == 0.0
+            and pattern == 0.0
+            and camp == 0.0
+            and st.distinct_tool_schemas <= 15
+            and st.capability_coverage() < 5
+        ):
+            self._set_verdict(st, 0.0, ts, own_flag=0.0)
+            return self._verdict(st, [], with_capabilities=False)
+        vol = self.population.percentile("per_day", st.per_active_day)
+        res = fuse_account(st, vol, pattern, pdetail, camp, cdetail, self.config.fusion, explain=False)
         self._set_verdict(st, res.risk, ts, own_flag=max(res.risk - res.campaign, 0.0))
         return self._verdict(st, res.evidence, with_capabilities=False)
 

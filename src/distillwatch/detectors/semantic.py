@@ -115,14 +115,22 @@ class SemanticIntentDetector:
     version: ClassVar[str] = "1"
     signals: ClassVar[tuple[str, ...]] = ("semantic.attack_intent",)
 
-    def __init__(self, threshold: float = 0.6, encoder: Encoder | None = None, max_chars: int = 2000, cache_size: int = 4096) -> None:
+    def __init__(
+        self,
+        threshold: float = 0.6,
+        encoder: Encoder | None = None,
+        max_chars: int = 2000,
+        cache_size: int = 4096,
+    ) -> None:
         self.threshold = float(threshold)
         self.max_chars = max_chars
         self._encoder = encoder
         self._cache: OrderedDict[str, tuple[float, int]] = OrderedDict()
         self._cache_size = cache_size
         self._labels: list[tuple[str, str, str]] = [
-            (technique, capability, sentence) for technique, (capability, sentences) in EXEMPLARS.items() for sentence in sentences
+            (technique, capability, sentence)
+            for technique, (capability, sentences) in EXEMPLARS.items()
+            for sentence in sentences
         ]
         self._matrix: Any = None
 

@@ -43,7 +43,19 @@ _CODE_ASK = rx(
     r"\b(?:python|javascript|typescript|java|golang|rust|c\+\+|c#|kotlin|swift|ruby|php|sql|bash|html|css) (?:code|function|script|program|snippet|class)\b",
     r"(?:写|编写|实现|修复|调试|优化).{0,8}?(?:代码|函数|程序|脚本)",
 )
-_CODE_NOUNS = ("code", "function", "script", "program", "class", "method", "query", "regex", "bug", "snippet", "unit test")
+_CODE_NOUNS = (
+    "code",
+    "function",
+    "script",
+    "program",
+    "class",
+    "method",
+    "query",
+    "regex",
+    "bug",
+    "snippet",
+    "unit test",
+)
 _CODE_ASK_RULE = Rule(
     _CODE_ASK,
     ("write", "implement", "fix", "debug", "refactor", "optimi", "review", "complete", "explain", "python", "javascript",
@@ -177,7 +189,11 @@ class CapabilityDetector:
                     at + 40,
                     "coding",
                 )
-        m = _CODE_ASK_RULE.find(part) if part.any(_CODE_NOUNS, ("代码", "函数", "程序", "脚本")) else None
+        m = (
+            _CODE_ASK_RULE.find(part)
+            if part.any(_CODE_NOUNS, ("代码", "函数", "程序", "脚本"))
+            else None
+        )
         if m is None:
             return None
         return signal_at(

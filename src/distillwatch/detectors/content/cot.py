@@ -5,11 +5,14 @@ asked the model to "imagine and articulate the internal reasoning behind a
 completed response". Two signals:
 
 ``content.reasoning_reconstruction`` (capability ``reasoning``)
-    The request hands over an answer and asks for the reasoning behind it.
-    0.9 when phrased as reconstruction (imagine, reconstruct, articulate,
-    reverse-engineer, infer, internal/inner reasoning, "as if"); 0.45 when it is
-    a plain "explain the reasoning that led to this answer", which a student
-    with an answer key also writes.
+    The request hands over an answer and asks for the reasoning behind it,
+    found by phrase rules ("the reasoning behind the completed response") or
+    by co-occurrence (a given/known/gold answer and a request to produce
+    reasoning within ~300 characters). 0.9 when phrased as reconstruction
+    (imagine, pretend, reconstruct, articulate, reverse-engineer, infer,
+    internal/inner reasoning, "as if", "your own"); 0.45 when it is a plain
+    "explain the reasoning that led to this answer", which a student with an
+    answer key also writes.
 
 ``content.cot_demand`` (capability ``cot_elicitation``)
     Step-by-step reasoning asked for as the product. 0.15 for the everyday
@@ -280,7 +283,17 @@ class CotElicitationDetector(ContentDetector):
     @staticmethod
     def _cooccurring(part: Part) -> re.Match[str] | None:
         """A handed-over answer with a request to produce reasoning close by."""
-        if not part.any(("reasoning", "rationale", "thought", "thinking", "deliberation", "monologue", "derivation")):
+        if not part.any(
+            (
+                "reasoning",
+                "rationale",
+                "thought",
+                "thinking",
+                "deliberation",
+                "monologue",
+                "derivation",
+            )
+        ):
             return None
         text = part.norm
         for given in _ANSWER_GIVEN.finditer(part):

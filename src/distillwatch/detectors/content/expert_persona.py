@@ -56,7 +56,7 @@ _TRAINING = rx(
 _DATA = re.compile(
     r"\b(?:data|dataset|datasets|csv|sql|dataframe|pandas|regression|statistic\w*|forecast\w*|metrics?|spreadsheet|excel|analytics|kpis?)\b|数据|统计"
 )
-_PERSONA_WORDS = ("world", "top", "seasoned", "senior", "leading", "elite", "renowned", "veteran", "distinguished", "highly", "experienced", "professional", 
+_PERSONA_WORDS = ("world", "top", "seasoned", "senior", "leading", "elite", "renowned", "veteran", "distinguished", "highly", "experienced", "professional",
     "expert", "specialist", "analyst", "scientist", "statistician", "mathematician", "researcher", "consultant",
     "professor", "strategist", "economist", "engineer", "physician", "attorney", "quant", "actuary", "auditor", "tutor", "teacher",
 )  # fmt: skip

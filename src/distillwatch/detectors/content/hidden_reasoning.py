@@ -56,7 +56,9 @@ _TARGET_ZH = rx(
     r"|泄露|告诉我|写出|给出|说出|复制|粘贴).{0,12}?你(?:的|刚才|之前|刚刚|内部|隐藏|内心|原始)"
     r".{0,8}?(?:思考|推理|思维链|思维|思路|想法|草稿)",
 )
-_THOUGHT_ANCHORS = ("mind", "head", 
+_THOUGHT_ANCHORS = (
+    "mind",
+    "head",
     "think",
     "thought",
     "reasoning",

@@ -111,7 +111,20 @@ _FEATURES: tuple[tuple[str, tuple[Rule, ...]], ...] = (
                     r"\bout of (?:5|10|100)\b",
                     r"\b(?:between|from) 0(?:\.0)? (?:and|to) 1(?:\.0)?\b",
                 ),
-                ("scale", "score", "rating", "rate", "grade", "point", "[[", "0", "1", "out of", "between", "from"),
+                (
+                    "scale",
+                    "score",
+                    "rating",
+                    "rate",
+                    "grade",
+                    "point",
+                    "[[",
+                    "0",
+                    "1",
+                    "out of",
+                    "between",
+                    "from",
+                ),
                 limit=6,
             ),
             Rule(
@@ -190,7 +203,17 @@ _CANDIDATE_LABEL = Rule(
         r"\b(?:response|answer|output|text|candidate|completion|reply|assistant)\W{0,3}(\d|[a-e])\b(?!\.\d)|<text (\d)>"
         r"|(?:回答|回复|答案)\s?([a-e1-9])"
     ),
-    ("response", "answer", "output", "text", "candidate", "completion", "reply", "assistant", "<text"),
+    (
+        "response",
+        "answer",
+        "output",
+        "text",
+        "candidate",
+        "completion",
+        "reply",
+        "assistant",
+        "<text",
+    ),
     ("回答", "回复", "答案"),
 )
 
@@ -211,7 +234,6 @@ class RewardGradingDetector(ContentDetector):
             ("评", "打分", "更好", "奖励", "偏好"),
         ):  # fmt: skip
             return []
-        text = part.norm
         found: list[tuple[str, re.Match[str]]] = []
         for label, rules in _FEATURES:
             m = first(part, *rules)

@@ -9,8 +9,8 @@ one phrase. Signal ``content.bulk_synthetic_data`` (capability
 * 0.3 base: a request to generate a counted batch (>= 5, or "dozens",
   "hundreds") of instructions, tasks, questions, prompts, examples or
   conversations.
-* +0.2 when diversity is demanded (diverse, varied, cover many domains, no
-  duplicates); +0.15 when each item comes with its answer/response; +0.25 for
+* +0.2 when diversity or seeding is asked for (diverse, varied, cover many
+  domains, no duplicates, "in the style of / similar to this example"); +0.15 when each item comes with its answer/response; +0.25 for
   dataset framing (training data, fine-tuning, self-instruct, seed tasks,
   JSONL, "instruction"/"output" fields); +0.1 for 50 or more items.
 * 0.7 for self-instruct seeding ("here are seed tasks ... write new ones").

@@ -293,7 +293,19 @@ _INVENT = Rule(
         r"\b(?:invent|generate|create|come up with|synthesi[sz]e|make up|brainstorm|produce|write|design|craft)\w* … (?:\w+ ){0,3}?"
         r"(?:user )?(?:tasks|queries|requests|questions|prompts|scenarios|things (?:a|the) user)\b"
     ),
-    ("invent", "generat", "creat", "come", "synthes", "make", "brainstorm", "produc", "write", "design", "craft"),
+    (
+        "invent",
+        "generat",
+        "creat",
+        "come",
+        "synthes",
+        "make",
+        "brainstorm",
+        "produc",
+        "write",
+        "design",
+        "craft",
+    ),
     limit=4,
 )
 _TOOL_TARGET = rx(r"\b(?:tools?|functions?|apis?|function calls?|tool calls?)\b|工具|函数|接口")
