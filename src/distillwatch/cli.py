@@ -25,6 +25,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 console = Console()
+if not console.is_terminal:  # piped output: wide enough that ids and numbers stay on one line
+    console = Console(width=160)
 err_console = Console(stderr=True)
 
 
@@ -63,6 +65,10 @@ def scan(
     print_results(out, summary, top)
 
 
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def print_results(out: Path, summary, top: int = 10) -> None:
     """Coloured summary tables of a finished scan."""
     import orjson
@@ -80,25 +86,27 @@ def print_results(out: Path, summary, top: int = 10) -> None:
     )
     if campaigns:
         t = Table(title="Top campaigns", header_style="bold magenta")
-        for col in ("campaign", "risk", "accounts", "exchanges", "summary"):
-            t.add_column(col, overflow="fold")
+        for col in ("campaign", "risk", "accounts", "exchanges"):
+            t.add_column(col, no_wrap=True)
+        t.add_column("summary", overflow="fold")
         for c in campaigns[:top]:
             t.add_row(
                 c["campaign_id"],
                 f"{c['risk']:.2f}",
                 str(len(c["accounts"])),
                 f"{c['exchanges']:,}",
-                c["summary"],
+                _shorten(c["summary"], 200),
             )
         console.print(t)
     flagged = [a for a in accounts if a["verdict"] != "benign"]
     if flagged:
         t = Table(title="Top accounts", header_style="bold cyan")
-        for col in ("account", "risk", "verdict", "exchanges", "campaign", "strongest evidence"):
-            t.add_column(col, overflow="fold")
+        for col in ("account", "risk", "verdict", "exchanges", "campaign"):
+            t.add_column(col, no_wrap=True)
+        t.add_column("strongest evidence", overflow="fold")
         for a in flagged[:top]:
             colour = "red" if a["verdict"] == "distillation" else "yellow"
-            ev = a["evidence"][0]["detail"] if a["evidence"] else ""
+            ev = _shorten(a["evidence"][0]["detail"], 90) if a["evidence"] else ""
             t.add_row(
                 a["account_id"],
                 f"{a['risk']:.2f}",
@@ -143,7 +151,7 @@ def demo(
     result = score(data, out / "scan")
     console.print(
         f"against the demo's own labels: {result['tpr']:.1%} of attack accounts flagged, "
-        f"{result['fpr']:.2%} of benign accounts flagged, ROC-AUC {result['roc_auc']:.4f}"
+        f"{result['fpr']:.2%} of benign accounts flagged, ROC-AUC {result['auc']:.4f}"
     )
 
 
