@@ -104,7 +104,7 @@ def _content_score(st: AccountState, explain: bool) -> tuple[float, list[Signal]
     techniques = st.techniques()
     breadth = _BREADTH[min(len(techniques), 3)]
     soft = _clamp(st.extraction_mean / 0.45) * breadth
-    strong = _clamp(st.strong_hits / 8) * _clamp(st.strong_hits / st.n / 0.1)
+    strong = _clamp(st.strong_hits / 4) * _clamp(st.strong_hits / st.n / 0.1)
     c = max(soft, strong)
     ev: list[Signal] = []
     if explain and (st.extraction_hits or techniques):
