@@ -4,19 +4,26 @@ The model is deliberately simple and readable, so an analyst can see why an
 account was flagged and an operator can tune it:
 
 * **content** (C): how much of the account's traffic asks for what a distiller
-  wants, and how many distinct techniques it uses. Content alone cannot separate
-  an eval team's "think step by step" from a distiller's, so it is capped.
-* **scale** (S): how far the account's behaviour is from a human's or a
-  product's: volume percentile among all accounts, round-the-clock activity,
-  machine-regular pacing, output harvesting, sweeping many tool schemas.
-* **pattern** (P): the account carries a prompt family that is flagged as a
-  distillation pattern (sent in volume across many accounts, shaped like
-  training data). This catches hydra accounts whose own traffic is mostly cover.
-* **campaign** (K): the account belongs to a campaign whose members are flagged.
-  Guilt by association is bounded: the lift needs some evidence of its own.
+  wants, how many distinct techniques it uses, and how often it makes explicit
+  extraction requests. One technique alone (a judge pipeline's grading, an eval
+  team's "think step by step") counts for less than several.
+* **pace** (S): how far the account's behaviour is from a person's: volume
+  percentile among all accounts, round-the-clock activity, machine-regular
+  pacing, output harvesting, single-turn use, rotating addresses, a fresh
+  account. Busy products show these too, so pace only amplifies content.
+* **sweep** (B): coverage-seeking that a product does not show: many
+  capability areas, many synthetic tool schemas. Needs some content to count.
+* **pattern** (P): the account carries prompt families flagged as distillation
+  patterns (extraction-shaped or capability-sweeping skeletons sent in volume
+  across many accounts). This catches hydra accounts whose own traffic is
+  mostly cover.
+* **campaign** (K): the account is linked to flagged accounts (shared payment,
+  shared flagged families). Guilt by association is bounded: the lift scales
+  with the account's own content evidence.
 
-``risk = 1 - (1 - C·(a + (1-a)·S)) · (1 - P) · (1 - K)``, verdict thresholds
-from :class:`FusionConfig`.
+``own = 1 - (1 - C·(a + (1-a)·S)) · (1 - B·min(1, 0.45 + C))`` and
+``risk = 1 - (1 - own) · (1 - P) · (1 - K)``; verdict thresholds come from
+:class:`FusionConfig`.
 """
 
 from __future__ import annotations
