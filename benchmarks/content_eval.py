@@ -637,21 +637,35 @@ def evaluate(corpora: Path, args: argparse.Namespace) -> list[str]:
 
     emit(f"exchanges: {len(positives)} labelled positives, {len(benign)} real benign user turns")
     emit()
-    emit("| technique | detector | threshold | positives | precision | recall |")
-    emit("|---|---|---:|---:|---:|---:|")
+    emit(
+        "Precision is against the real benign chats; 'fires on other fixtures' counts firings on the positives of"
+    )
+    emit(
+        "other techniques (many wrap gsm8k items, which really are benchmark-shaped) and is reported apart."
+    )
+    emit()
+    emit(
+        "| technique | detector | threshold | positives | recall | FP on benign | precision vs benign | fires on other fixtures |"
+    )
+    emit("|---|---|---:|---:|---:|---:|---:|---:|")
     for technique, (det, _) in TECHNIQUES.items():
-        tp = fp = fn = 0
+        tp = fp_benign = fp_other = fn = 0
         for item, found in zip(labelled, found_all, strict=True):
             hit = scorer.fires(found, technique)
             pos = technique in item.labels
             tp += hit and pos
-            fp += hit and not pos
             fn += pos and not hit
+            if hit and not pos:
+                if item.labels:
+                    fp_other += 1
+                else:
+                    fp_benign += 1
         n_pos = tp + fn
-        precision = tp / (tp + fp) if tp + fp else float("nan")
+        precision = tp / (tp + fp_benign) if tp + fp_benign else float("nan")
         recall = tp / n_pos if n_pos else float("nan")
         emit(
-            f"| {technique} | {det} | {scorer.thresholds[det]:.2f} | {n_pos} | {precision:.3f} | {recall:.3f} |"
+            f"| {technique} | {det} | {scorer.thresholds[det]:.2f} | {n_pos} | {recall:.3f} | {fp_benign} "
+            f"| {precision:.3f} | {fp_other} |"
         )
 
     emit()
@@ -766,7 +780,44 @@ def evaluate(corpora: Path, args: argparse.Namespace) -> list[str]:
     emit(
         f"detector time during the evaluation: {1e6 * scorer.seconds / scorer.calls:.1f} µs mean per exchange ({scorer.calls} exchanges)"
     )
+    if args.semantic:
+        lines.extend(semantic_section(corpora, args, benign, emit))
     return lines
+
+
+def semantic_section(
+    corpora: Path, args: argparse.Namespace, benign: list[Item], emit: Any
+) -> list[str]:
+    """Recall of the optional semantic detector on the paraphrase sets, FPR on a benign sample."""
+    from distillwatch.detectors.semantic import SemanticIntentDetector  # noqa: PLC0415
+
+    det = SemanticIntentDetector()
+    rng = random.Random(args.seed)
+    sample = rng.sample(benign, min(len(benign), 2000))
+    t0 = time.perf_counter()
+    fp = sum(1 for item in sample if det.detect(item.exchange))
+    seconds = time.perf_counter() - t0
+    records = [
+        json.loads(line)
+        for line in PARAPHRASES.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    emit()
+    emit(
+        f"Semantic detector (threshold {det.threshold}): false positives on {len(sample)} sampled benign turns: "
+        f"{fp} ({_pct(fp / len(sample))}); {1000 * seconds / len(sample):.1f} ms per exchange"
+    )
+    for set_name in sorted({r.get("set", "a") for r in records}):
+        wrappers: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for rec in records:
+            if rec.get("set", "a") == set_name:
+                wrappers[rec["technique"]].append((rec["system"], rec["template"]))
+        items = wrapped(corpora, wrappers, 5, args.seed + 1, f"sem-{set_name}")
+        hits = sum(1 for item in items if det.detect(item.exchange))
+        emit(
+            f"Semantic detector recall on paraphrase set {set_name}: {_pct(hits / len(items))} ({len(items)} exchanges)"
+        )
+    return []
 
 
 def default_corpora() -> Path:
@@ -792,6 +843,11 @@ def main(argv: list[str] | None = None) -> int:
         "--benign-limit", type=int, default=None, help="records per benign corpus (default all)"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--semantic",
+        action="store_true",
+        help="also evaluate the optional semantic detector (needs the 'semantic' extra)",
+    )
     parser.add_argument(
         "--show-fp",
         type=int,

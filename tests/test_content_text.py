@@ -109,3 +109,29 @@ def test_every_signal_is_well_formed() -> None:
 
 def test_empty_exchange_is_quiet() -> None:
     assert run_detectors(default_registry().build(), exchange("")) == []
+
+
+def test_pathological_inputs_finish(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Overlapping separators once backtracked for minutes on "____" lines; all inputs must finish."""
+    import signal
+
+    def hang(*_: object) -> None:
+        raise AssertionError("a detector did not finish (catastrophic backtracking?)")
+
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(60)  # a hang detector, not a speed assertion
+    try:
+        detectors = default_registry().build()
+        for text in (
+            "_" * 5000,
+            "print _" + "_ " * 2500 + " instructions",
+            "a_" * 3000,
+            "write " * 2000 + "your",
+            "the reasoning " * 500 + "answer",
+            " \n" * 4000,
+            "评分" * 2000,
+        ):
+            run_detectors(detectors, exchange(text, system=text[:3000]))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -153,7 +153,11 @@ def _pivots(engine: Engine, agg) -> list[dict]:
                 "group_first_use": iso(first_use),
                 "hours_after_first_seen": round(hours, 1),
                 "share": round(share, 3),
-                "text": f"moved {share:.0%} of its traffic to {model} within {hours:.0f} h of its first appearance",
+                "text": (
+                f"moved {share:.0%} of its traffic to {model} within "
+                + (f"{hours:.0f} h" if hours >= 1 else "the hour")
+                + " of the model's first appearance"
+            ),
             }
         )
     return out

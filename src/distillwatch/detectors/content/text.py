@@ -251,12 +251,16 @@ def normalized(exchange: Exchange) -> View:
 
 
 _SEP = r"[\W_]+"
-_GAP = r"(?:[\W_]+\w+){0,4}?[\W_]+"
+_WORD = r"[^\W_]"
+_GAP = r"(?:[\W_]+[^\W_]+){0,4}?[\W_]+"
 
 
 def rx(*alternatives: str) -> re.Pattern[str]:
     """Compile alternatives written in the notation of the module docstring."""
     source = "|".join(f"(?:{a})" for a in alternatives)
+    # A word is letters/digits only: "\w" would also take "_", which the separator
+    # takes too, and that overlap backtracks exponentially on "________" lines.
+    source = source.replace("\\w", _WORD)
     source = source.replace(" … ", _GAP).replace(" ?", r"[\W_]*").replace(" ", _SEP)
     return re.compile(source, re.DOTALL)
 

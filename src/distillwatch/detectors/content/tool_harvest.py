@@ -290,8 +290,11 @@ class ToolHarvestDetector(ContentDetector):
 
 _INVENT = Rule(
     rx(
-        r"\b(?:invent|generate|create|come up with|synthesi[sz]e|make up|brainstorm|produce|write|design|craft)\w* … (?:\w+ ){0,3}?"
-        r"(?:user )?(?:tasks|queries|requests|questions|prompts|scenarios|things (?:a|the) user)\b"
+        r"\b(?:invent|generate|create|come up with|synthesi[sz]e|make up|brainstorm|produce|write|design|craft)\w* (?:\w+ ){0,2}?"
+        r"(?:\d+|several|many|some|realistic|synthetic|diverse|varied|new|sample|plausible|hypothetical) (?:\w+ ){0,2}?"
+        r"(?:user )?(?:tasks|queries|requests|questions|prompts|scenarios|things (?:a|the) user)\b",
+        r"\b(?:invent|generate|create|come up with|synthesi[sz]e|make up|brainstorm|produce|write|design|craft)\w* … "
+        r"(?:user (?:tasks|queries|requests|questions|prompts)|things (?:a|the) user)\b",
     ),
     (
         "invent",

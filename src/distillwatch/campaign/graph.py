@@ -1,0 +1,462 @@
+"""Hindsight re-clustering of flagged accounts into campaigns.
+
+The online engine merges accounts with a union-find as links appear (same
+payment instrument, same flagged prompt family). That is cheap and causal, but
+it never splits a group that a generic link over-merged, and it ignores the
+weak evidence (shared addresses, client stacks, sign-up bursts, lockstep
+timing) that only means something in combination. :func:`recluster` looks at
+everything at once, with hindsight:
+
+1. **Indexes, not all pairs.** Every account is indexed by the values it
+   carries (payment fingerprint, flagged families, IPs, /24 and /48 networks,
+   the (user agent, TLS, ASN) triple, organisation, e-mail domain, sign-up
+   burst). The graph holds the seeds (accounts flagged now) and the accounts
+   that share a value with them; pairs are generated only inside small buckets.
+2. **Dilution.** A value shared by many accounts (a corporate NAT, a stock SDK,
+   a big organisation) is weak evidence: its weight falls with the number of
+   accounts sharing it, it stops counting as evidence above ``specific_max``
+   and is ignored above ``hub_cap``.
+3. **Strong links merge, weak links weigh.** Shared payment fingerprints are
+   merged first (union-find); everything else becomes edge weight, and Louvain
+   community detection (fixed seed) splits what a generic link over-joined.
+4. **Bounded guilt by association.** Inside each community an account stays
+   only through an admissible link: a shared payment instrument, a shared
+   flagged family both accounts use repeatedly, or at least two *independent*
+   kinds of weak link with one other member (an address and its network are
+   one kind; lockstep timing and capability focus together are one kind). A
+   shared NAT or organisation alone never admits anyone.
+
+The result is a list of :class:`Cluster` objects that contain at least one seed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from distillwatch.behaviour.account import AccountState
+
+__all__ = ["WeakKind", "ClusterConfig", "Cluster", "recluster", "network_key"]
+
+_PAYMENT = "payment"
+_FAMILY = "prompt_family"
+_LOCKSTEP = "lockstep"
+_FOCUS = "capability"
+_BEHAVIOUR = "behaviour"  # independence class of lockstep timing and capability focus
+
+
+@dataclass(slots=True, frozen=True)
+class WeakKind:
+    """How one kind of shared value counts as evidence.
+
+    ``independence`` names the class of evidence: two kinds in one class (an
+    address and its /24) are not independent and count once. ``specific_max``
+    is the number of accounts sharing a value up to which the value counts as
+    evidence; ``hub_cap`` the number beyond which it is ignored entirely.
+    """
+
+    independence: str
+    weight: float
+    specific_max: int
+    hub_cap: int
+
+
+def _default_kinds() -> dict[str, WeakKind]:
+    return {
+        "ip": WeakKind("network", 1.0, specific_max=6, hub_cap=400),
+        "network": WeakKind("network", 0.6, specific_max=12, hub_cap=800),
+        "client": WeakKind("client", 0.5, specific_max=12, hub_cap=800),
+        "org": WeakKind("org", 0.5, specific_max=12, hub_cap=2000),
+        "email_domain": WeakKind("org", 0.3, specific_max=8, hub_cap=800),
+        "burst": WeakKind("burst", 0.6, specific_max=40, hub_cap=800),
+    }
+
+
+@dataclass(slots=True)
+class ClusterConfig:
+    """Thresholds of the re-clustering; the defaults favour precision."""
+
+    kinds: dict[str, WeakKind] = field(default_factory=_default_kinds)
+    burst_seconds: float = 600.0  # accounts created this close together, same tier
+    family_strong_uses: int = 3  # uses of a shared flagged family that link two accounts alone
+    family_weight: float = 1.0
+    family_cap: int = 20_000  # a "family" carried by more accounts is not one operator's
+    payment_weight: float = 2.0
+    payment_cap: int = 2_000  # larger payment buckets are placeholders, not instruments
+    lockstep_weight: float = 0.5
+    lockstep_min_exchanges: int = 24
+    lockstep_min_cosine: float = 0.9  # hour histograms
+    lockstep_min_residual: float = 0.6  # same after removing the population's daily rhythm
+    lockstep_min_days: float = 0.6  # Jaccard of the active days
+    focus_weight: float = 0.3
+    focus_share: float = 0.5  # dominant capability's share of the account's requests
+    focus_min_exchanges: int = 10
+    hops: int = 1  # expansion from the seeds
+    resolution: float = 1.0
+    seed: int = 7
+
+
+@dataclass(slots=True)
+class Cluster:
+    """Accounts re-clustered into one campaign.
+
+    ``links`` counts the admissible links by kind; ``score`` (0..1) is the lift
+    the cluster lends its members: it needs several flagged members, a real
+    share of flagged members, and is higher when strong links hold it together.
+    """
+
+    accounts: list[str]
+    links: dict[str, int]
+    score: float
+    flagged: int = 0  # members among the seeds
+
+
+# ----------------------------------------------------------------- indexing
+def network_key(ip: str) -> str | None:
+    """The /24 (IPv4) or /48 (IPv6) of an address, fast for dotted quads."""
+    if ip.count(".") == 3 and ":" not in ip:
+        head, _, last = ip.rpartition(".")
+        if last.isdigit() and all(p.isdigit() and int(p) < 256 for p in head.split(".")):
+            return head + ".0/24"
+        return None
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    prefix = 24 if addr.version == 4 else 48
+    return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
+
+
+def _keys_of(st: AccountState, flagged: Mapping[str, float], burst: float) -> list[tuple[str, str]]:
+    """Every (kind, value) the account carries that could link it to another."""
+    keys: list[tuple[str, str]] = []
+    if st.payment_fingerprint:
+        keys.append((_PAYMENT, st.payment_fingerprint))
+    for fam in st.families.counts:
+        if fam in flagged:
+            keys.append((_FAMILY, fam))
+    ips = set(st.ips)
+    if st.last_ip:
+        ips.add(st.last_ip)
+    nets: set[str] = set()
+    for ip in sorted(ips):
+        keys.append(("ip", ip))
+        net = network_key(ip)
+        if net is not None and net not in nets:
+            nets.add(net)
+            keys.append(("network", net))
+    if st.last_user_agent and st.last_tls:
+        keys.append(("client", f"{st.last_user_agent}\x1f{st.last_tls}\x1f{st.last_asn}"))
+    if st.org_id:
+        keys.append(("org", st.org_id))
+    if st.email_domain:
+        keys.append(("email_domain", st.email_domain.lower()))
+    if st.created_at is not None and st.tier is not None:
+        # two grids offset by half a window: any two sign-ups within half a window share a cell
+        slot = st.created_at / burst
+        keys.append(("burst", f"{st.tier}|a{math.floor(slot)}"))
+        keys.append(("burst", f"{st.tier}|b{math.floor(slot + 0.5)}"))
+    return keys
+
+
+class _UnionFind:
+    __slots__ = ("parent",)
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        parent = self.parent
+        root = x
+        while (p := parent.get(root, root)) != root:
+            root = p
+        while x != root:
+            nxt = parent[x]
+            parent[x] = root
+            x = nxt
+        return root
+
+    def union(self, a: str, b: str) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        if rb < ra:  # smallest id is the root: independent of the order of unions
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        return True
+
+
+# ------------------------------------------------------------ timing, focus
+class _Behaviour:
+    """Hour-of-day profiles and capability focus of the graph's accounts."""
+
+    def __init__(
+        self,
+        accounts: Mapping[str, AccountState],
+        nodes: Iterable[str],
+        cfg: ClusterConfig,
+    ) -> None:
+        self.cfg = cfg
+        self.accounts = accounts
+        minimum = cfg.lockstep_min_exchanges
+        background = np.zeros(24)
+        count = 0
+        for st in accounts.values():
+            total = sum(st.hours)
+            if total >= minimum:
+                background += np.asarray(st.hours, dtype=float) / total
+                count += 1
+        background /= max(count, 1)
+        self.profile: dict[str, np.ndarray] = {}
+        self.residual: dict[str, np.ndarray] = {}
+        self.focus: dict[str, str] = {}
+        for acct in nodes:
+            st = accounts[acct]
+            total = sum(st.hours)
+            if total >= minimum:
+                p = np.asarray(st.hours, dtype=float) / total
+                norm = float(np.linalg.norm(p))
+                self.profile[acct] = p / norm
+                r = p - background
+                rnorm = float(np.linalg.norm(r))
+                if rnorm >= 0.25 * norm:  # an account close to the common rhythm has no signature
+                    self.residual[acct] = r / rnorm
+            if st.n >= cfg.focus_min_exchanges and st.capabilities:
+                cap, k = max(st.capabilities.items(), key=lambda kv: (kv[1], kv[0]))
+                if k >= cfg.focus_share * st.n:
+                    self.focus[acct] = cap
+
+    def lockstep(self, a: str, b: str) -> bool:
+        """Active in the same hours of the same days, in a rhythm the population lacks."""
+        pa, pb = self.profile.get(a), self.profile.get(b)
+        ra, rb = self.residual.get(a), self.residual.get(b)
+        if pa is None or pb is None or ra is None or rb is None:
+            return False
+        cfg = self.cfg
+        if float(pa @ pb) < cfg.lockstep_min_cosine or float(ra @ rb) < cfg.lockstep_min_residual:
+            return False
+        sa, sb = self.accounts[a], self.accounts[b]
+        base = min(sa.first_day, sb.first_day)
+        da = sa.day_mask << (sa.first_day - base)
+        db = sb.day_mask << (sb.first_day - base)
+        union = (da | db).bit_count()
+        return union > 0 and (da & db).bit_count() / union >= cfg.lockstep_min_days
+
+    def same_focus(self, a: str, b: str) -> bool:
+        fa = self.focus.get(a)
+        return fa is not None and fa == self.focus.get(b)
+
+
+# ------------------------------------------------------------------- main
+def recluster(
+    accounts: Mapping[str, AccountState],
+    flagged_families: Mapping[str, float],
+    *,
+    seeds: Iterable[str],
+    config: ClusterConfig | None = None,
+) -> list[Cluster]:
+    """Campaigns among the seeds and the accounts linked to them, with hindsight.
+
+    Pure function of its inputs (no state is changed), deterministic for a
+    given input. Clusters have at least two accounts and one seed; they are
+    sorted by size, then by their first account id.
+    """
+    cfg = config or ClusterConfig()
+    seed_set = {s for s in seeds if s in accounts}
+    if not seed_set:
+        return []
+
+    # 1. index every account by the values it carries
+    index: dict[tuple[str, str], list[str]] = {}
+    keys_by_account: dict[str, list[tuple[str, str]]] = {}
+    for acct in sorted(accounts):
+        keys = _keys_of(accounts[acct], flagged_families, cfg.burst_seconds)
+        keys_by_account[acct] = keys
+        for key in keys:
+            index.setdefault(key, []).append(acct)
+
+    def usable(key: tuple[str, str]) -> bool:
+        kind, m = key[0], len(index[key])
+        if kind == _PAYMENT:
+            return m <= cfg.payment_cap
+        if kind == _FAMILY:
+            return m <= cfg.family_cap
+        return m <= cfg.kinds[kind].hub_cap
+
+    def counts(key: tuple[str, str]) -> bool:
+        """Whether a shared value is specific enough to count as evidence."""
+        kind = key[0]
+        if kind in (_PAYMENT, _FAMILY):
+            return True
+        return len(index[key]) <= cfg.kinds[kind].specific_max
+
+    # 2. the graph's accounts: seeds plus what shares a specific value with them
+    nodes = set(seed_set)
+    frontier = sorted(seed_set)
+    for _ in range(cfg.hops):
+        reached: set[str] = set()
+        for acct in frontier:
+            for key in keys_by_account[acct]:
+                if usable(key) and counts(key):
+                    reached.update(index[key])
+        frontier = sorted(reached - nodes)
+        nodes |= reached
+    ordered_nodes = sorted(nodes)
+
+    # 3. strong links merge first
+    strong = _UnionFind()
+    strong_links: list[str] = []  # accounts merged by payment (one entry per merge)
+    local: dict[tuple[str, str], list[str]] = {}
+    for acct in ordered_nodes:
+        for key in keys_by_account[acct]:
+            if usable(key):
+                local.setdefault(key, []).append(acct)
+    for key, members in local.items():
+        if key[0] == _PAYMENT:
+            for other in members[1:]:
+                if strong.union(members[0], other):
+                    strong_links.append(other)
+
+    # 4. weights: pair edges for specific values, hub nodes for common ones
+    behaviour = _Behaviour(accounts, ordered_nodes, cfg)
+    pair_kinds: dict[tuple[str, str], dict[str, float]] = {}
+    hub_edges: dict[tuple[str, str], float] = {}
+    for key in sorted(local):
+        members = local[key]
+        kind = key[0]
+        if len(members) < 2 or kind == _PAYMENT:
+            continue
+        hub = f"\x00{kind}\x00{key[1]}"
+        if kind == _FAMILY:
+            risk = float(flagged_families.get(key[1], 0.0))
+            for acct in members:
+                uses = accounts[acct].families.counts.get(key[1], 0)
+                w = cfg.family_weight * risk * min(1.0, math.log1p(uses) / math.log1p(10))
+                _add(hub_edges, (acct, hub), w)
+            continue
+        spec = cfg.kinds[kind]
+        m = len(index[key])
+        w = spec.weight * min(1.0, spec.specific_max / m)
+        if counts(key):  # few accounts by definition: pairs stay cheap
+            for i, a in enumerate(members):
+                for b in members[i + 1 :]:
+                    kinds = pair_kinds.setdefault((a, b), {})
+                    if kinds.get(kind, 0.0) < w:
+                        kinds[kind] = w
+        else:  # too common to count as evidence: a hub adds a little weight, no pairs
+            for acct in members:
+                _add(hub_edges, (acct, hub), w / 2)
+
+    for (a, b), kinds in pair_kinds.items():
+        if behaviour.lockstep(a, b):
+            kinds[_LOCKSTEP] = cfg.lockstep_weight
+        if behaviour.same_focus(a, b):
+            kinds[_FOCUS] = cfg.focus_weight
+
+    # 5. Louvain on the merged graph
+    graph = nx.Graph()
+    roots = sorted({strong.find(a) for a in ordered_nodes})
+    graph.add_nodes_from(roots)
+    edge_weights: dict[tuple[str, str], float] = {}
+    for (a, b), kinds in pair_kinds.items():
+        ra, rb = strong.find(a), strong.find(b)
+        if ra != rb:
+            _add(edge_weights, (ra, rb) if ra < rb else (rb, ra), sum(kinds.values()))
+    for (acct, hub), w in hub_edges.items():
+        _add(edge_weights, (strong.find(acct), hub), w)
+    for (u, v), w in sorted(edge_weights.items()):
+        graph.add_edge(u, v, weight=w)
+    community: dict[str, int] = {}
+    if graph.number_of_edges():
+        parts = nx.community.louvain_communities(
+            graph, weight="weight", resolution=cfg.resolution, seed=cfg.seed
+        )
+        parts = sorted((sorted(p) for p in parts), key=lambda p: p[0])
+        for i, part in enumerate(parts):
+            for node in part:
+                community[node] = i
+    comm_of = {a: community.get(strong.find(a), -1) for a in ordered_nodes}
+
+    # 6. admissible links inside each community
+    joined = _UnionFind()
+    events: list[tuple[str, str]] = []  # (account, link kind) of every admissible link
+    strongly_joined: set[str] = set()
+    for acct in strong_links:
+        root = strong.find(acct)
+        joined.union(root, acct)
+        events.append((acct, _PAYMENT))
+        strongly_joined.update((acct, root))
+    for key in sorted(local):
+        if key[0] != _FAMILY:
+            continue
+        by_comm: dict[int, list[str]] = {}
+        for acct in local[key]:
+            if accounts[acct].families.counts.get(key[1], 0) >= cfg.family_strong_uses:
+                by_comm.setdefault(comm_of[acct], []).append(acct)
+        for comm, members in by_comm.items():
+            if comm < 0 or len(members) < 2:
+                continue
+            for other in members[1:]:
+                if joined.union(members[0], other):
+                    events.append((other, _FAMILY))
+            strongly_joined.update(members)
+    flagged_of = {
+        a: {f for f in accounts[a].families.counts if f in flagged_families} for a in ordered_nodes
+    }
+    for (a, b), kinds in sorted(pair_kinds.items()):
+        if comm_of[a] != comm_of[b] or comm_of[a] < 0:
+            continue
+        classes = {_independence(k, cfg) for k in kinds}
+        if flagged_of[a] & flagged_of[b]:
+            classes.add(_FAMILY)
+        if len(classes) >= 2:
+            joined.union(a, b)
+            events.extend((a, k) for k in kinds)
+
+    # 7. clusters: components of admissible links that hold a seed
+    groups: dict[str, list[str]] = {}
+    for acct in ordered_nodes:
+        groups.setdefault(joined.find(acct), []).append(acct)
+    link_counts: dict[str, dict[str, int]] = {}
+    for acct, kind in events:
+        per = link_counts.setdefault(joined.find(acct), {})
+        per[kind] = per.get(kind, 0) + 1
+    clusters = []
+    for root, members in groups.items():
+        flagged = sum(1 for a in members if a in seed_set)
+        if len(members) < 2 or not flagged:
+            continue
+        clusters.append(
+            Cluster(
+                accounts=members,
+                links=dict(sorted(link_counts.get(root, {}).items())),
+                score=_score(members, flagged, strongly_joined),
+                flagged=flagged,
+            )
+        )
+    clusters.sort(key=lambda c: (-len(c.accounts), c.accounts[0]))
+    return clusters
+
+
+def _add(table: dict, key: tuple[str, str], w: float) -> None:
+    table[key] = table.get(key, 0.0) + w
+
+
+def _independence(kind: str, cfg: ClusterConfig) -> str:
+    if kind in (_LOCKSTEP, _FOCUS):
+        return _BEHAVIOUR
+    return cfg.kinds[kind].independence
+
+
+def _score(members: list[str], flagged: int, strongly_joined: set[str]) -> float:
+    """Campaign lift: several flagged members, a real flagged share, strong ties."""
+    size = len(members)
+    association = min(1.0, (flagged - 1) / 3) * min(1.0, 3 * flagged / size)
+    strong = sum(1 for a in members if a in strongly_joined)
+    strength = (strong + 0.6 * (size - strong)) / size
+    return round(max(0.0, association * strength), 4)
