@@ -30,15 +30,24 @@ import random
 import sys
 import time
 import tracemalloc
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from types import ModuleType
+from types import BuiltinFunctionType, FunctionType, ModuleType
 from typing import Any
 
 from distillwatch.detectors.base import Signal
 from distillwatch.record import AccountInfo, ClientInfo, Exchange, Turn
 
-__all__ = ["Kind", "KINDS", "synthetic_stream", "load_impl", "measure"]
+__all__ = [
+    "Kind",
+    "KINDS",
+    "synthetic_stream",
+    "load_impl",
+    "measure",
+    "deep_sizes",
+    "traced_bytes",
+]
 
 _BUDGET_BYTES = 4096  # issue 5: one million accounts in 4 GB
 _T0 = 1_767_225_600.0  # 2026-01-01 UTC
@@ -75,6 +84,13 @@ _UAS = (
     "langchain-openai/0.2.9 python-httpx/0.27.2",
 )
 _WORDS = "matched phrase step by step reasoning behind the final answer grade rubric tool schema"
+_VOCAB = _WORDS.split() + ["alpha", "bravo", "delta", "gamma", "kappa", "sigma", "omega", "lambda"]
+
+
+def _skeleton(fid: int) -> str:
+    """A prompt skeleton sentence named by a family number (digits would be folded away)."""
+    words = [_VOCAB[(fid >> (4 * k)) % len(_VOCAB)] for k in range(6)]
+    return "You are the " + " ".join(words) + " assistant; answer in full sentences."
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +116,11 @@ class Kind:
 
 KINDS = (
     Kind("chat_user", 0.62, (1, 40), (30, 4000), 2, 1, 1, 0.6, 0.02, 1, 2, 0, 0, 0, 0.0),
-    Kind("saas_app", 0.15, (50, 400), (5, 300), 3, 1, 1, 0.1, 0.05, 1, 2, 3, 2, 200, 0.1),
-    Kind("eval_team", 0.08, (50, 600), (1, 30), 2, 2, 3, 0.0, 0.5, 2, 3, 4, 0, 0, 0.3),
-    Kind("judge_pipeline", 0.05, (100, 800), (1, 20), 1, 1, 1, 0.0, 0.9, 1, 1, 1, 0, 0, 0.0),
-    Kind("agent_product", 0.05, (100, 600), (2, 120), 4, 2, 2, 0.8, 0.2, 2, 5, 2, 6, 50, 0.1),
-    Kind("extraction", 0.05, (300, 1500), (1, 60), 40, 6, 3, 0.02, 0.9, 9, 6, 12, 60, 0, 0.8),
+    Kind("saas_app", 0.15, (30, 300), (5, 300), 3, 1, 1, 0.1, 0.05, 1, 2, 3, 2, 200, 0.1),
+    Kind("eval_team", 0.08, (30, 400), (1, 30), 2, 2, 3, 0.0, 0.5, 2, 3, 4, 0, 0, 0.3),
+    Kind("judge_pipeline", 0.05, (60, 500), (1, 20), 1, 1, 1, 0.0, 0.9, 1, 1, 1, 0, 0, 0.0),
+    Kind("agent_product", 0.05, (60, 400), (2, 120), 4, 2, 2, 0.8, 0.2, 2, 5, 2, 6, 50, 0.1),
+    Kind("extraction", 0.05, (200, 1000), (1, 60), 40, 6, 3, 0.02, 0.9, 9, 6, 12, 60, 0, 0.8),
 )
 
 
@@ -143,16 +159,19 @@ def synthetic_stream(
         fam_base = rng.getrandbits(24) << 8
         for i in range(rng.randint(*kind.exchanges)):
             ts += rng.uniform(*kind.gap_s)
-            follow = rng.random() < kind.followup
-            turns = [Turn("user", "q"), Turn("assistant", "a"), Turn("user", "q2")] if follow else []
-            if not follow:
-                turns = [Turn("user", "q")]
+            fid = fam_base + rng.randrange(kind.families) if kind.families else -1
+            in_family = fid >= 0 and rng.random() < 0.8
+            text = _skeleton(fid) + f" Item {i}: {rng.choice(_VOCAB)}" if in_family else "hi"
+            turns = [Turn("user", text)]
+            if rng.random() < kind.followup:
+                turns = [Turn("user", "first question"), Turn("assistant", "an answer"), *turns]
             ex = Exchange(
                 id=f"ex{a}_{i}",
                 ts=ts,
                 account_id=_fresh(account_id),
                 api="openai.chat.completions",
                 model=_fresh(_MODELS[rng.randrange(kind.models)]),
+                system=_skeleton(fid + 1) if in_family and rng.random() < 0.5 else "",
                 turns=turns,
                 tool_schema_hash=(
                     f"ts_{fam_base + rng.randrange(kind.tool_schemas):012x}"
@@ -186,9 +205,8 @@ def synthetic_stream(
                 (s.score for s in sigs if not s.name.startswith("capability.")), default=0.0
             )
             fams: tuple[str | None, str | None] = (None, None)
-            if kind.families and rng.random() < 0.8:
-                fid = fam_base + rng.randrange(kind.families)
-                fams = (f"sys_{fid:08x}" if rng.random() < 0.5 else None, f"tpl_{fid:08x}")
+            if in_family:  # what the engine's template miner would name them
+                fams = (f"sys_{fid + 1:08x}" if ex.system else None, f"tpl_{fid:08x}")
             yield kind.name, ex, extraction, sigs, fams
 
 
@@ -206,73 +224,116 @@ def load_impl(path: str | None) -> ModuleType:
     return module
 
 
-def measure(impl: ModuleType, n_accounts: int, seed: int = 7) -> dict[str, Any]:
-    """Build every account's state under tracemalloc; bytes per account overall and per kind."""
-    state_cls = impl.AccountState
-    gc.collect()
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
+def _build(impl: ModuleType, n_accounts: int, seed: int) -> tuple[dict[str, Any], dict[str, str]]:
     accounts: dict[str, Any] = {}
     kind_of: dict[str, str] = {}
-    per_kind_bytes: dict[str, int] = {}
-    per_kind_n: dict[str, int] = {}
-    exchanges = 0
-    current, before = None, 0
-    t0 = time.perf_counter()
+    state_cls = impl.AccountState
     for kind, ex, extraction, sigs, fams in synthetic_stream(n_accounts, seed):
         st = accounts.get(ex.account_id)
         if st is None:
-            if current is not None:  # the previous account is complete
-                used = tracemalloc.get_traced_memory()[0] - before
-                per_kind_bytes[kind_of[current]] = per_kind_bytes.get(kind_of[current], 0) + used
-            before = tracemalloc.get_traced_memory()[0]
             st = accounts[ex.account_id] = state_cls(ex.account_id)
-            current, kind_of[ex.account_id] = ex.account_id, kind
-            per_kind_n[kind] = per_kind_n.get(kind, 0) + 1
+            kind_of[ex.account_id] = kind
         st.learn_one(ex, extraction, sigs, fams)
-        exchanges += 1
-        del ex, sigs
-    if current is not None:
-        used = tracemalloc.get_traced_memory()[0] - before
-        per_kind_bytes[kind_of[current]] = per_kind_bytes.get(kind_of[current], 0) + used
-    elapsed = time.perf_counter() - t0
+    return accounts, kind_of
+
+
+def _reachable(root: object) -> list[object]:
+    """Objects a state holds, shared singletons (None, bools, small ints, classes) excluded."""
+    out, seen, stack = [], set(), [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, _SKIP_TYPES) or obj is None or obj is True:
+            continue
+        if obj is False or (type(obj) is int and -5 <= obj <= 256) or obj == ():
+            continue
+        seen.add(id(obj))
+        out.append(obj)
+        stack.extend(gc.get_referents(obj))
+    return out
+
+
+_SKIP_TYPES = (type, ModuleType, FunctionType, BuiltinFunctionType)
+
+
+def deep_sizes(accounts: dict[str, Any]) -> dict[str, float]:
+    """Bytes per account, an object shared by k accounts counted 1/k to each of them."""
+    held = {acct: _reachable(st) for acct, st in accounts.items()}
+    owners: Counter[int] = Counter()
+    for objs in held.values():
+        owners.update(id(o) for o in objs)
+    return {
+        acct: sum(sys.getsizeof(o) / owners[id(o)] for o in objs) for acct, objs in held.items()
+    }
+
+
+def traced_bytes(impl: ModuleType, n_accounts: int, seed: int) -> float:
+    """tracemalloc: everything the states and their table hold, per account."""
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    accounts, kind_of = _build(impl, n_accounts, seed)
+    del kind_of
     gc.collect()
     total = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
-    del kind_of
+    return total / len(accounts)
+
+
+def measure(impl: ModuleType, n_accounts: int, seed: int = 7) -> dict[str, Any]:
+    """Sizes of ``n_accounts`` states: per kind (deep size), pickled, and the table."""
+    t0 = time.perf_counter()
+    accounts, kind_of = _build(impl, n_accounts, seed)
+    build_s = time.perf_counter() - t0
+    exchanges = sum(st.n for st in accounts.values())
+    sizes = deep_sizes(accounts)
+    per_kind: dict[str, list[float]] = {}
+    for acct, size in sizes.items():
+        per_kind.setdefault(kind_of[acct], []).append(size)
     blob = pickle.dumps(accounts, protocol=pickle.HIGHEST_PROTOCOL)
     restored = pickle.loads(blob)  # noqa: S301 - our own bytes
     assert len(restored) == len(accounts)
+    table = sys.getsizeof(accounts) / len(accounts)
     return {
         "accounts": len(accounts),
         "exchanges": exchanges,
-        "bytes_per_account": total / len(accounts),
+        "deep_bytes_per_account": sum(sizes.values()) / len(sizes) + table,
+        "table_bytes_per_account": table,
+        "max_account_bytes": max(sizes.values()),
         "pickle_bytes_per_account": len(blob) / len(accounts),
-        "per_kind": {k: (per_kind_n[k], per_kind_bytes[k] / per_kind_n[k]) for k in per_kind_n},
-        "seconds_traced": elapsed,
+        "per_kind": {k: (len(v), sum(v) / len(v), max(v)) for k, v in per_kind.items()},
+        "build_us_per_exchange": build_s / exchanges * 1e6,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=20_000)
+    parser.add_argument(
+        "--traced", type=int, default=2_000, help="accounts built under tracemalloc (slow)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--impl", default=None, help="path of another account.py to measure")
     args = parser.parse_args()
     impl = load_impl(args.impl)
     res = measure(impl, args.accounts, args.seed)
-    label = args.impl or impl.__name__
-    print(f"implementation: {label}")
+    print(f"implementation: {args.impl or impl.__name__}")
     print(f"{res['accounts']:,} accounts, {res['exchanges']:,} exchanges")
-    print(f"{'kind':<16}{'accounts':>10}{'bytes/account':>16}")
-    for kind, (n, per) in sorted(res["per_kind"].items(), key=lambda kv: kv[1][1]):
-        print(f"{kind:<16}{n:>10,}{per:>16,.0f}")
-    bpa = res["bytes_per_account"]
-    print(f"RAM    bytes/account (tracemalloc, incl. table): {bpa:,.0f}")
-    print(f"pickle bytes/account (whole table, one dump):    {res['pickle_bytes_per_account']:,.0f}")
+    print(f"{'kind':<16}{'accounts':>10}{'mean B':>10}{'max B':>10}")
+    for kind, (n, mean, top) in sorted(res["per_kind"].items(), key=lambda kv: kv[1][1]):
+        print(f"{kind:<16}{n:>10,}{mean:>10,.0f}{top:>10,.0f}")
+    deep = res["deep_bytes_per_account"]
     print(
-        f"one million accounts: {bpa * 1e6 / 2**30:.2f} GiB in RAM; "
-        f"{bpa / _BUDGET_BYTES:.0%} of the {_BUDGET_BYTES} B/account budget"
+        f"deep size   bytes/account: {deep:,.0f} (incl. {res['table_bytes_per_account']:.0f} "
+        f"for the id -> state table; heaviest account {res['max_account_bytes']:,.0f})"
+    )
+    print(f"pickle      bytes/account: {res['pickle_bytes_per_account']:,.0f} (one dump)")
+    if args.traced:
+        traced = traced_bytes(impl, min(args.traced, args.accounts), args.seed)
+        print(f"tracemalloc bytes/account: {traced:,.0f} (first {args.traced:,} accounts)")
+        deep = max(deep, traced)
+    print(
+        f"one million accounts: {deep * 1e6 / 2**30:.2f} GiB; "
+        f"{deep / _BUDGET_BYTES:.0%} of the {_BUDGET_BYTES} B/account budget"
     )
 
 

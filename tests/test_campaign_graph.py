@@ -219,3 +219,41 @@ def test_no_seeds_no_clusters_and_config_is_respected() -> None:
     assert recluster(_index(pair), {}, seeds=["unknown"]) == []
     capped = ClusterConfig(payment_cap=1)
     assert recluster(_index(pair), {}, seeds=["p0"], config=capped) == []
+
+
+def test_one_dense_campaign_with_noisy_infrastructure_is_not_split() -> None:
+    rng = random.Random(17)
+    pool = [f"203.0.113.{k}" for k in range(1, 40)]  # a rotating pool: addresses reused at random
+    campaign = [
+        _acct(
+            f"c{i:02d}",
+            ips=set(rng.sample(pool, 4)),
+            families={"tpl_one": rng.randrange(3, 30), "tpl_two": rng.randrange(3, 30)},
+        )
+        for i in range(60)
+    ]
+    flagged = {"tpl_one": 0.9, "tpl_two": 0.8}
+    clusters = recluster(_index(campaign), flagged, seeds=[s.account_id for s in campaign])
+    assert _members(clusters) == [{s.account_id for s in campaign}]
+
+
+def test_round_the_clock_activity_is_not_lockstep() -> None:
+    # always-on services share a flat profile; with a coincidental sign-up burst that is
+    # still one kind of evidence, so they are not clustered
+    always_on = [
+        _acct(
+            f"svc{i}",
+            hours=[10] * 24,
+            first_day=20454,
+            day_mask=0b1111,
+            created_at=_T0 + 60 * i,
+            tier="startup",
+        )
+        for i in range(3)
+    ]
+    daytime = [0] * 24
+    for h in range(8, 18):
+        daytime[h] = 12
+    background = [_acct(f"bg{i}", hours=list(daytime)) for i in range(30)]
+    accounts = _index([*background, *always_on])
+    assert recluster(accounts, {}, seeds=["svc0", "svc1", "svc2"]) == []

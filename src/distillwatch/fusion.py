@@ -46,6 +46,9 @@ class FusionConfig:
     min_exchanges: int = 5  # below this an account's own behaviour says little
     family_min_accounts: int = 3
     family_min_exchanges: int = 30
+    # a content signal counts as a technique of the account when its mean score reaches
+    # this: generic phrases ("show your reasoning") score below it in every detector
+    technique_min_mean: float = 0.35
 
 
 @dataclass(slots=True)
@@ -98,7 +101,7 @@ def family_risk(
 _BREADTH = (0.0, 0.4, 0.7, 1.0)  # by number of distinct techniques: 0, 1, 2, 3+
 
 
-def _content_score(st: AccountState, explain: bool) -> tuple[float, list[Signal]]:
+def _content_score(st: AccountState, cfg: FusionConfig, explain: bool) -> tuple[float, list[Signal]]:
     """How much the account asks for what a distiller wants.
 
     Two routes: a broad mix of extraction-shaped requests (one technique alone,
@@ -108,7 +111,7 @@ def _content_score(st: AccountState, explain: bool) -> tuple[float, list[Signal]
     """
     if st.n == 0:
         return 0.0, []
-    techniques = st.techniques()
+    techniques = st.techniques(min_mean=cfg.technique_min_mean)
     breadth = _BREADTH[min(len(techniques), 3)]
     soft = _clamp(st.extraction_mean / 0.45) * breadth
     strong = _clamp(st.strong_hits / 4) * _clamp(st.strong_hits / st.n / 0.1)
@@ -271,13 +274,13 @@ def fuse_account(
     ``explain=False`` skips building the evidence sentences: the online hot
     path needs only the number, the report needs the words.
     """
-    c, ev = _content_score(st, explain)
+    c, ev = _content_score(st, cfg, explain)
     s, sev = _scale_score(st, volume_pct, explain)
     b, bev = _sweep_score(st, explain)
     ev.extend(sev)
     ev.extend(bev)
     a = cfg.content_alone
-    own = 1.0 - (1.0 - c * (a + (1 - a) * s)) * (1.0 - b * _clamp(0.45 + c))
+    own = 1.0 - (1.0 - c * (a + (1 - a) * s)) * (1.0 - b * _clamp(0.5 + c))
     p = pattern
     if p > 0 and explain:
         ev.append(Signal("campaign.prompt_family", round(p, 3), pattern_detail))

@@ -5,16 +5,40 @@ A single prompt rarely proves anything; how an account behaves over days does.
 24-bin hour histogram, running moments of inter-arrival gaps, a few top-k
 tables), in the style of river's ``learn_one``: memory does not grow with the
 number of exchanges, only with the number of accounts.
+
+Memory is the constraint (issue 5: <= 4 KB per account, so a million accounts
+fit in 4 GB), hence the layout:
+
+* the fields every exchange touches (count, last timestamp, gap moments,
+  tokens) are plain slots, for speed; the hour histogram and the counters
+  that move only on some exchanges share one 32-bit ``array``: 4 bytes each,
+  where a Python int above 256 in a slot costs 36; public names are properties;
+* containers are created on first use (most accounts never declare a tool,
+  carry a prompt family or trigger a content signal);
+* addresses, user agents and end-user ids keep a few real values plus a
+  128-bit hashed bitmap (:class:`CappedSet`), so ``len()`` still grows past the
+  cap as a true lower bound of the distinct count;
+* strings from a small vocabulary (signal and capability names, models, user
+  agents, TLS fingerprints, tiers, prompt family ids) are interned, so a
+  million accounts share one copy of each;
+* evidence text is kept only for the strongest few signals, cut to 120 chars.
+
+The state pickles as one flat tuple (``__getstate__``), so it survives restarts
+through the engine's store without the per-field names a default pickle repeats.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import sys
+import zlib
+from array import array
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from distillwatch.record import Exchange
 
-__all__ = ["AccountState", "TopK", "EXTRACTION_CAPABILITIES"]
+__all__ = ["AccountState", "TopK", "CappedSet", "EXTRACTION_CAPABILITIES", "DETAIL_CHARS"]
 
 # Capabilities whose requests are what a distiller wants as training data, as
 # opposed to plain capability tags (coding, vision) that every user has.
@@ -31,20 +55,37 @@ EXTRACTION_CAPABILITIES = frozenset(
     }
 )
 
+DETAIL_CHARS = 120  # evidence text kept per signal: enough to find the request in the log
+_DETAILS_KEPT = 4  # fusion shows the strongest four signals; only those need their words
 _DAY = 86400.0
+_NAN = float("nan")
+_NEW_SIGNAL = array("d", (0.0, 0.0, -1.0))  # count, score sum, best score
+_intern = sys.intern
 
 
 class TopK:
-    """Space-saving heavy hitters over a small fixed number of slots."""
+    """Space-saving heavy hitters over a small fixed number of slots.
 
-    __slots__ = ("k", "counts")
+    The table is created on the first ``add``: most accounts never fill it.
+    """
+
+    __slots__ = ("k", "_counts")
+
+    _EMPTY: dict[str, int] = {}  # shared read-only view for an empty table
 
     def __init__(self, k: int = 6) -> None:
         self.k = k
-        self.counts: dict[str, int] = {}
+        self._counts: dict[str, int] | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Key -> count (treat as read-only; use :meth:`add`)."""
+        return self._counts if self._counts is not None else self._EMPTY
 
     def add(self, key: str, n: int = 1) -> None:
-        counts = self.counts
+        counts = self._counts
+        if counts is None:
+            counts = self._counts = {}
         if key in counts:
             counts[key] += n
         elif len(counts) < self.k:
@@ -54,189 +95,552 @@ class TopK:
             counts[key] = counts.pop(victim) + n
 
     def top(self) -> tuple[str | None, int]:
-        if not self.counts:
+        counts = self._counts
+        if not counts:
             return None, 0
-        key = max(self.counts, key=self.counts.__getitem__)
-        return key, self.counts[key]
+        key = max(counts, key=counts.__getitem__)
+        return key, counts[key]
 
     def items(self) -> list[tuple[str, int]]:
         return sorted(self.counts.items(), key=lambda kv: -kv[1])
 
+    def __len__(self) -> int:
+        return len(self.counts)
 
-@dataclass(slots=True)
+    def __getstate__(self) -> tuple[int, dict[str, int] | None]:
+        return self.k, self._counts
+
+    def __setstate__(self, state: tuple[int, dict[str, int] | None]) -> None:
+        self.k, counts = state
+        self._counts = {_intern(k): v for k, v in counts.items()} if counts else None
+
+
+def _bit_of(value: str) -> int:
+    """Bitmap position of a value; crc32 rather than ``hash`` so it is the same after a restart."""
+    return zlib.crc32(value.encode("utf-8", "surrogatepass")) & 127
+
+
+class CappedSet:
+    """The first ``keep`` distinct values, and a lower bound of how many there were.
+
+    ``len()`` is exact while every value is kept; past the cap it is the larger
+    of (kept + 1) and the number of bits set in a 128-bit hashed bitmap of every
+    value seen (started at the first overflow): each distinct value sets one
+    bit, so the count never overstates ("at least N addresses" stays true in
+    evidence). Iteration yields the kept real values.
+    """
+
+    __slots__ = ("keep", "values", "bits", "overflow")
+
+    def __init__(self, keep: int = 8, values: Iterable[str] = ()) -> None:
+        self.keep = keep
+        self.values: tuple[str, ...] = ()
+        self.bits = 0
+        self.overflow = False
+        for v in values:
+            self.add(v)
+
+    def add(self, value: str) -> None:
+        values = self.values
+        if value in values:
+            return
+        if len(values) < self.keep:
+            self.values = (*values, value)
+            return
+        if not self.overflow:  # the bitmap is needed only past the cap: start it now
+            self.overflow = True
+            for v in values:
+                self.bits |= 1 << _bit_of(v)
+        bit = 1 << _bit_of(value)
+        if not self.bits & bit:
+            self.bits |= bit
+
+    def __len__(self) -> int:
+        kept = len(self.values) + self.overflow
+        return max(kept, self.bits.bit_count())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.values
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    def __repr__(self) -> str:
+        return f"CappedSet({list(self.values)!r}, len={len(self)})"
+
+    def __reduce__(self) -> tuple[Any, tuple[int, tuple[str, ...], int, bool]]:
+        return _restore_capped_set, (self.keep, self.values, self.bits, self.overflow)
+
+
+def _restore_capped_set(keep: int, values: tuple[str, ...], bits: int, overflow: bool) -> CappedSet:
+    cs = CappedSet.__new__(CappedSet)
+    cs.keep, cs.values, cs.bits, cs.overflow = keep, values, bits, overflow
+    return cs
+
+
+def _as_capped(values: Iterable[str] | None, keep: int, intern: bool = False) -> CappedSet | None:
+    if values is None:
+        return None
+    if isinstance(values, CappedSet):
+        return values
+    return CappedSet(keep, (_intern(v) if intern else v for v in values))
+
+
+# ------------------------------------------------------------ numeric layout
+# Counters that change on some exchanges only, in ``_counts`` after the 24 hour bins.
+# They are 32-bit: an account would need 4 billion exchanges to overflow one (the
+# array then raises OverflowError rather than wrapping).
+_COUNT_FIELDS = (
+    "fast_gaps",  # gaps under 2 s: machine-like bursts
+    "first_day",  # day number (since the epoch) of the first exchange
+    "max_tokens_high",  # requests asking for >= 8K output tokens
+    "logprobs",
+    "multi_n",
+    "reasoning_max",  # reasoning effort / thinking budget at a maximum
+    "images",
+    "tool_requests",
+    "distinct_tool_schemas",  # lower bound, counted by TopK misses
+    "extraction_hits",  # exchanges with extraction score >= 0.5
+    "strong_hits",  # exchanges with an explicit extraction request (score >= 0.8)
+    "family_exchanges",  # exchanges that belonged to any recurring family
+)
+_HOURS = 24
+(
+    _FAST_GAPS,
+    _FIRST_DAY,
+    _MAX_TOKENS_HIGH,
+    _LOGPROBS,
+    _MULTI_N,
+    _REASONING_MAX,
+    _IMAGES,
+    _TOOL_REQUESTS,
+    _DISTINCT_TOOL_SCHEMAS,
+    _EXTRACTION_HITS,
+    _STRONG_HITS,
+    _FAMILY_EXCHANGES,
+) = range(_HOURS, _HOURS + len(_COUNT_FIELDS))
+_ZERO_COUNTS = array("I", [0] * (_HOURS + len(_COUNT_FIELDS)))
+
+
+def _count_property(index: int, name: str) -> property:
+    def get(self: AccountState) -> int:
+        return self._counts[index]
+
+    def put(self: AccountState, value: int) -> None:
+        self._counts[index] = value
+
+    return property(get, put, doc=f"``{name}`` (kept in the 32-bit counter array)")
+
+
+def _truncate(detail: str) -> str:
+    """At most DETAIL_CHARS; the mark is ASCII so an ASCII text stays 1 byte per char."""
+    return detail if len(detail) <= DETAIL_CHARS else detail[: DETAIL_CHARS - 3] + "..."
+
+
+_STATE_VERSION = 1  # layout of the pickled tuple
+
+
 class AccountState:
     """Fixed-size behavioural summary of one account."""
 
-    account_id: str
-    org_id: str | None = None
-    payment_fingerprint: str | None = None
-    created_at: float | None = None
-    tier: str | None = None
-    verified: bool | None = None
-    email_domain: str | None = None
-    last_ip: str | None = None
-    last_user_agent: str | None = None
-    last_tls: str | None = None
-    last_asn: int | None = None
-
-    n: int = 0
-    first_ts: float = 0.0
-    last_ts: float = 0.0
-    # inter-arrival gaps (log seconds): Welford running moments
-    gap_n: int = 0
-    gap_mean: float = 0.0
-    gap_m2: float = 0.0
-    fast_gaps: int = 0  # gaps under 2 s: machine-like bursts
-    hours: list[int] = field(default_factory=lambda: [0] * 24)
-    first_day: int = 0
-    day_mask: int = 0  # bit d set = active on first_day + d (first 256 days)
-    single_turn: int = 0
-    followups: int = 0  # requests that continue a conversation (history with an assistant turn)
-    input_tokens: int = 0
-    output_tokens: int = 0
-    max_tokens_high: int = 0  # requests asking for >= 8K output tokens
-    logprobs: int = 0
-    multi_n: int = 0
-    reasoning_max: int = 0  # reasoning effort / thinking budget at a maximum
-    images: int = 0
-    tool_requests: int = 0
-    tool_schemas: TopK = field(default_factory=lambda: TopK(8))
-    distinct_tool_schemas: int = 0  # lower bound, counted by TopK misses
-    ips: set[str] = field(default_factory=set)  # capped
-    user_ids: set[str] = field(default_factory=set)  # end-user ids the customer passed, capped
-    user_agents: set[str] = field(default_factory=set)  # capped
-    models: dict[str, float] = field(default_factory=dict)  # model -> first ts, capped
-    # content evidence
-    extraction_sum: float = 0.0  # summed per-exchange extraction score
-    extraction_hits: int = 0  # exchanges with extraction score >= 0.5
-    signal_counts: dict[str, int] = field(default_factory=dict)
-    signal_sums: dict[str, float] = field(default_factory=dict)
-    strong_hits: int = 0  # exchanges with an explicit extraction request (score >= 0.8)
-    signal_best: dict[str, tuple[float, str]] = field(
-        default_factory=dict
-    )  # name -> (score, detail)
-    capabilities: dict[str, int] = field(default_factory=dict)
-    families: TopK = field(default_factory=lambda: TopK(6))
-    family_exchanges: int = 0  # exchanges that belonged to any recurring family
-    # verdict bookkeeping (set by fusion)
-    risk: float = 0.0
-    verdict: str = "benign"
-    first_flagged_ts: float | None = None
-    own_flagged: bool = (
-        False  # flagged by its own or its prompt family's evidence, not by association
+    __slots__ = (
+        "account_id",
+        "org_id",
+        "payment_fingerprint",
+        "created_at",
+        "tier",
+        "verified",
+        "email_domain",
+        "last_ip",
+        "last_user_agent",
+        "last_tls",
+        "last_asn",
+        "n",
+        "first_ts",
+        "last_ts",
+        "gap_n",
+        "gap_mean",  # inter-arrival gaps (log seconds): Welford running moments
+        "gap_m2",
+        "single_turn",
+        "input_tokens",
+        "output_tokens",
+        "extraction_sum",  # summed per-exchange extraction score
+        "day_mask",  # bit d set = active on first_day + d (first 256 days)
+        "risk",  # verdict bookkeeping, set by fusion
+        "verdict",
+        "first_flagged_ts",
+        "own_flagged",  # flagged by its own or its prompt family's evidence, not by association
+        "_counts",  # hours[24] then _COUNT_FIELDS
+        "_ips",
+        "_user_agents",
+        "_user_ids",
+        "_models",  # flat (model, first ts, model, first ts, ...), capped
+        "_tool_schemas",
+        "_families",
+        "_sig_names",  # signal names in order of first appearance
+        "_sig_stats",  # per signal: count, score sum, best score
+        "_details",  # flat (name, detail, ...) for the strongest few non-capability signals
+        "_cap_names",
+        "_cap_counts",
     )
 
-    MAX_SET = 16
+    # counters of _COUNT_FIELDS (fast_gaps, first_day, ...) are properties added after the class
+    fast_gaps: int
+    first_day: int
+    max_tokens_high: int
+    logprobs: int
+    multi_n: int
+    reasoning_max: int
+    images: int
+    tool_requests: int
+    distinct_tool_schemas: int
+    extraction_hits: int
+    strong_hits: int
+    family_exchanges: int
+
+    MAX_SET = 8  # real values kept per address / user-agent set
+    MAX_MODELS = 16
+    TOOL_SCHEMA_SLOTS = 8
+    FAMILY_SLOTS = 6
+
+    def __init__(self, account_id: str, **fields: Any) -> None:
+        self.account_id = account_id
+        self.org_id: str | None = None
+        self.payment_fingerprint: str | None = None
+        self.created_at: float | None = None
+        self.tier: str | None = None
+        self.verified: bool | None = None
+        self.email_domain: str | None = None
+        self.last_ip: str | None = None
+        self.last_user_agent: str | None = None
+        self.last_tls: str | None = None
+        self.last_asn: int | None = None
+        self.n = 0
+        self.first_ts = 0.0
+        self.last_ts = 0.0
+        self.gap_n = 0
+        self.gap_mean = 0.0
+        self.gap_m2 = 0.0
+        self.single_turn = 0
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.extraction_sum = 0.0
+        self.day_mask = 0
+        self.risk = 0.0
+        self.verdict = "benign"
+        self.first_flagged_ts: float | None = None
+        self.own_flagged = False
+        self._counts = array("I", _ZERO_COUNTS)
+        self._ips: CappedSet | None = None
+        self._user_agents: CappedSet | None = None
+        self._user_ids: CappedSet | None = None
+        self._models: tuple[str | float, ...] = ()
+        self._tool_schemas: TopK | None = None
+        self._families: TopK | None = None
+        self._sig_names: tuple[str, ...] = ()
+        self._sig_stats: array | None = None
+        self._details: tuple[str, ...] = ()
+        self._cap_names: tuple[str, ...] = ()
+        self._cap_counts: array | None = None
+        for name, value in fields.items():
+            setattr(self, name, value)
 
     # ------------------------------------------------------------------ learn
     def learn_one(self, ex: Exchange, extraction: float, signals: list, families: tuple) -> None:
-        """Fold one exchange (and its content signals) into the state."""
+        """Fold one exchange (and its content signals) into the state (the hot path)."""
+        counts = self._counts
         ts = ex.ts
         if self.n == 0:
             self.first_ts = ts
-            self.first_day = int(ts // _DAY)
+            counts[_FIRST_DAY] = first_day = int(ts // _DAY)
         else:
+            first_day = counts[_FIRST_DAY]
             gap = ts - self.last_ts
             if gap < 2.0:
-                self.fast_gaps += 1
-            x = math.log1p(max(gap, 0.0))
-            self.gap_n += 1
-            d = x - self.gap_mean
-            self.gap_mean += d / self.gap_n
-            self.gap_m2 += d * (x - self.gap_mean)
+                counts[_FAST_GAPS] += 1
+            x = math.log1p(gap if gap > 0.0 else 0.0)
+            k = self.gap_n = self.gap_n + 1
+            mean = self.gap_mean
+            d = x - mean
+            self.gap_mean = mean = mean + d / k
+            self.gap_m2 += d * (x - mean)
         self.n += 1
         self.last_ts = ts
-        self.hours[int(ts // 3600) % 24] += 1
-        day = int(ts // _DAY) - self.first_day
-        if 0 <= day < 256:
+        counts[int(ts // 3600.0) % 24] += 1
+        day = int(ts // _DAY) - first_day
+        if 0 <= day < 256 and not (self.day_mask >> day) & 1:
             self.day_mask |= 1 << day
 
+        # account and client context: the latest value, and the distinct values seen
         acct, client = ex.account, ex.client
-        if ex.org_id is not None:
+        if ex.org_id is not None and ex.org_id != self.org_id:
             self.org_id = ex.org_id
-        if acct.payment_fingerprint is not None:
-            self.payment_fingerprint = acct.payment_fingerprint
+        pay = acct.payment_fingerprint
+        if pay is not None and pay != self.payment_fingerprint:
+            self.payment_fingerprint = pay
         if acct.created_at is not None:
             self.created_at = acct.created_at
-        if acct.tier is not None:
-            self.tier = acct.tier
+        if acct.tier is not None and acct.tier != self.tier:
+            self.tier = _intern(acct.tier)
         if acct.verified is not None:
             self.verified = acct.verified
-        if acct.email_domain is not None:
-            self.email_domain = acct.email_domain
-        if client.ip is not None:
-            self.last_ip = client.ip
-            if len(self.ips) < self.MAX_SET:
-                self.ips.add(client.ip)
-        if client.user_agent is not None:
-            self.last_user_agent = client.user_agent
-            if len(self.user_agents) < self.MAX_SET:
-                self.user_agents.add(client.user_agent)
-        if client.tls_fingerprint is not None:
-            self.last_tls = client.tls_fingerprint
+        if acct.email_domain is not None and acct.email_domain != self.email_domain:
+            self.email_domain = _intern(acct.email_domain)
+        ip = client.ip
+        if ip is not None and ip != self.last_ip:
+            self.last_ip = ip
+            if self._ips is None:
+                self._ips = CappedSet(self.MAX_SET)
+            self._ips.add(ip)
+        ua = client.user_agent
+        if ua is not None and ua != self.last_user_agent:
+            ua = self.last_user_agent = _intern(ua)
+            if self._user_agents is None:
+                self._user_agents = CappedSet(self.MAX_SET)
+            self._user_agents.add(ua)
+        tls = client.tls_fingerprint
+        if tls is not None and tls != self.last_tls:
+            self.last_tls = _intern(tls)
         if client.asn is not None:
             self.last_asn = client.asn
-        if ex.user_id is not None and len(self.user_ids) < self.MAX_SET:
-            self.user_ids.add(ex.user_id)
-        if ex.model and ex.model not in self.models and len(self.models) < self.MAX_SET:
-            self.models[ex.model] = ts
+        if ex.user_id is not None:
+            if self._user_ids is None:
+                self._user_ids = CappedSet(1)  # only the count is used
+            self._user_ids.add(ex.user_id)
+        model = ex.model
+        if model and model not in self._models and len(self._models) < 2 * self.MAX_MODELS:
+            self._models = (*self._models, _intern(model), ts)
 
-        has_assistant = False
+        # request shape
         for t in ex.turns:
             if t.role == "assistant":
-                has_assistant = True
                 break
-        if has_assistant:
-            self.followups += 1
         else:
             self.single_turn += 1
-        self.input_tokens += ex.input_tokens or 0
-        self.output_tokens += ex.output_tokens or 0
+        if ex.input_tokens:
+            self.input_tokens += ex.input_tokens
+        if ex.output_tokens:
+            self.output_tokens += ex.output_tokens
         if ex.max_tokens is not None and ex.max_tokens >= 8192:
-            self.max_tokens_high += 1
+            counts[_MAX_TOKENS_HIGH] += 1
         if ex.logprobs or (ex.top_logprobs or 0) > 0:
-            self.logprobs += 1
+            counts[_LOGPROBS] += 1
         if (ex.n or 1) > 1:
-            self.multi_n += 1
+            counts[_MULTI_N] += 1
         if ex.reasoning_effort in ("high", "xhigh", "max") or (ex.thinking_budget or 0) >= 16000:
-            self.reasoning_max += 1
-        imgs = ex.images
-        if imgs:
-            self.images += 1
-        if ex.tool_schema_hash is not None:
-            self.tool_requests += 1
-            if ex.tool_schema_hash not in self.tool_schemas.counts:
-                self.distinct_tool_schemas += 1
-            self.tool_schemas.add(ex.tool_schema_hash)
+            counts[_REASONING_MAX] += 1
+        for t in ex.turns:
+            if t.images:
+                counts[_IMAGES] += 1
+                break
+        schema = ex.tool_schema_hash
+        if schema is not None:
+            counts[_TOOL_REQUESTS] += 1
+            schemas = self._tool_schemas
+            if schemas is None:
+                schemas = self._tool_schemas = TopK(self.TOOL_SCHEMA_SLOTS)
+            if schemas._counts is None or schema not in schemas._counts:
+                counts[_DISTINCT_TOOL_SCHEMAS] += 1
+            schemas.add(schema)
 
+        # content evidence
         self.extraction_sum += extraction
         if extraction >= 0.5:
-            self.extraction_hits += 1
+            counts[_EXTRACTION_HITS] += 1
             if extraction >= 0.8:
-                self.strong_hits += 1
-        for sig in signals:
-            name = sig.name
-            self.signal_counts[name] = self.signal_counts.get(name, 0) + 1
-            self.signal_sums[name] = self.signal_sums.get(name, 0.0) + sig.score
-            best = self.signal_best.get(name)
-            if best is None or sig.score > best[0]:
-                self.signal_best[name] = (sig.score, sig.detail)
-            cap = sig.capability
-            if cap is not None:
-                self.capabilities[cap] = self.capabilities.get(cap, 0) + 1
+                counts[_STRONG_HITS] += 1
+        if signals:
+            self._learn_signals(signals)
         in_family = False
         for fam in families:
             if fam is not None:
-                self.families.add(fam)
+                table = self._families
+                if table is None:
+                    table = self._families = TopK(self.FAMILY_SLOTS)
+                if table._counts is None or fam not in table._counts:
+                    fam = _intern(fam)  # one copy per family across all accounts
+                table.add(fam)
                 in_family = True
         if in_family:
-            self.family_exchanges += 1
+            counts[_FAMILY_EXCHANGES] += 1
 
-    # --------------------------------------------------------------- features
+    def _learn_signals(self, signals: list) -> None:
+        names, stats = self._sig_names, self._sig_stats
+        for sig in signals:
+            name = sig.name
+            try:
+                i = 3 * names.index(name)
+            except ValueError:
+                name = _intern(name)
+                i = 3 * len(names)
+                names = self._sig_names = (*names, name)
+                # concatenation allocates the exact size; extend() would over-allocate
+                stats = self._sig_stats = stats + _NEW_SIGNAL if stats else array("d", _NEW_SIGNAL)
+            score = sig.score
+            stats[i] += 1.0
+            stats[i + 1] += score
+            if score > stats[i + 2]:
+                stats[i + 2] = score
+                if not name.startswith("capability."):
+                    self._keep_detail(name, sig.detail)
+            cap = sig.capability
+            if cap is not None:
+                cap_names = self._cap_names
+                try:
+                    self._cap_counts[cap_names.index(cap)] += 1  # type: ignore[index]
+                except ValueError:
+                    self._add_capability(cap, 1)
+
+    def _keep_detail(self, name: str, detail: str) -> None:
+        """Keep the words of the strongest few non-capability signals (ties: first seen)."""
+        names, stats = self._sig_names, self._sig_stats
+        assert stats is not None
+        ranked = sorted(
+            (i for i, n in enumerate(names) if not n.startswith("capability.")),
+            key=lambda i: -stats[3 * i + 2],
+        )[:_DETAILS_KEPT]
+        top = [names[i] for i in ranked]
+        if name not in top:
+            return
+        old = self._details
+        kept = dict(zip(old[::2], old[1::2], strict=True))
+        kept[name] = _truncate(detail)
+        self._details = tuple(x for n in top if n in kept for x in (n, kept[n]))
+
+    def _add_capability(self, cap: str, k: int) -> None:
+        self._cap_names = (*self._cap_names, _intern(cap))
+        grown = array("I", (k,))
+        self._cap_counts = self._cap_counts + grown if self._cap_counts else grown
+
+    # ---------------------------------------------------------- public views
+    @property
+    def followups(self) -> int:
+        """Requests that continue a conversation (their history has an assistant turn)."""
+        return self.n - self.single_turn
+
+    @property
+    def hours(self) -> list[int]:
+        """Exchanges per UTC hour of the day (a copy: 24 ints)."""
+        return self._counts[:_HOURS].tolist()
+
+    @hours.setter
+    def hours(self, values: Iterable[int]) -> None:
+        values = list(values)
+        if len(values) != _HOURS:
+            raise ValueError("hours needs 24 values")
+        self._counts[:_HOURS] = array("I", values)
+
+    @property
+    def ips(self) -> CappedSet:
+        """Client addresses: up to MAX_SET real values, ``len()`` a lower bound of all."""
+        ips = self._ips
+        if ips is None:
+            ips = self._ips = CappedSet(self.MAX_SET)
+        return ips
+
+    @ips.setter
+    def ips(self, values: Iterable[str] | None) -> None:
+        self._ips = _as_capped(values, self.MAX_SET)
+
+    @property
+    def user_agents(self) -> CappedSet:
+        uas = self._user_agents
+        if uas is None:
+            uas = self._user_agents = CappedSet(self.MAX_SET)
+        return uas
+
+    @user_agents.setter
+    def user_agents(self, values: Iterable[str] | None) -> None:
+        self._user_agents = _as_capped(values, self.MAX_SET, intern=True)
+
+    @property
+    def user_ids(self) -> CappedSet:
+        """End-user ids the customer passed; only their count is kept exactly."""
+        uids = self._user_ids
+        if uids is None:
+            uids = self._user_ids = CappedSet(1)
+        return uids
+
+    @user_ids.setter
+    def user_ids(self, values: Iterable[str] | None) -> None:
+        self._user_ids = _as_capped(values, 1)
+
     @property
     def n_user_ids(self) -> int:
-        return len(self.user_ids)
+        return len(self._user_ids) if self._user_ids is not None else 0
 
+    @property
+    def models(self) -> dict[str, float]:
+        """Model -> first use (a copy), capped at MAX_MODELS models."""
+        m = self._models
+        return dict(zip(m[::2], m[1::2], strict=True))  # type: ignore[arg-type]
+
+    @models.setter
+    def models(self, values: Mapping[str, float]) -> None:
+        self._models = tuple(x for k, v in values.items() for x in (_intern(k), float(v)))
+
+    @property
+    def tool_schemas(self) -> TopK:
+        table = self._tool_schemas
+        if table is None:
+            table = self._tool_schemas = TopK(self.TOOL_SCHEMA_SLOTS)
+        return table
+
+    @tool_schemas.setter
+    def tool_schemas(self, table: TopK) -> None:
+        self._tool_schemas = table
+
+    @property
+    def families(self) -> TopK:
+        """Prompt families the account sends most (space-saving top-k)."""
+        table = self._families
+        if table is None:
+            table = self._families = TopK(self.FAMILY_SLOTS)
+        return table
+
+    @families.setter
+    def families(self, table: TopK) -> None:
+        self._families = table
+
+    @property
+    def signal_counts(self) -> dict[str, int]:
+        """Signal name -> exchanges that carried it (a copy, first-seen order)."""
+        s = self._sig_stats
+        return {n: int(s[3 * i]) for i, n in enumerate(self._sig_names)} if s else {}
+
+    @property
+    def signal_sums(self) -> dict[str, float]:
+        """Signal name -> summed score (a copy)."""
+        s = self._sig_stats
+        return {n: s[3 * i + 1] for i, n in enumerate(self._sig_names)} if s else {}
+
+    @property
+    def signal_best(self) -> dict[str, tuple[float, str]]:
+        """Signal name -> (best score, its detail). Details are kept, cut to DETAIL_CHARS,
+        for the strongest few non-capability signals only; others read ``""``."""
+        s = self._sig_stats
+        if not s:
+            return {}
+        d = self._details
+        words = dict(zip(d[::2], d[1::2], strict=True))
+        return {n: (s[3 * i + 2], words.get(n, "")) for i, n in enumerate(self._sig_names)}
+
+    @property
+    def capabilities(self) -> dict[str, int]:
+        """Capability -> exchanges tagged with it (a copy, first-seen order)."""
+        c = self._cap_counts
+        return dict(zip(self._cap_names, c, strict=True)) if c else {}
+
+    @capabilities.setter
+    def capabilities(self, values: Mapping[str, int]) -> None:
+        self._cap_names, self._cap_counts = (), None
+        for cap, k in values.items():
+            self._add_capability(cap, k)
+
+    # --------------------------------------------------------------- features
     @property
     def active_days(self) -> int:
         return max(self.day_mask.bit_count(), 1)
@@ -263,44 +667,103 @@ class AccountState:
         if self.n < 24:
             return 0.0
         threshold = self.n / 24 * 0.25
-        return sum(1 for h in self.hours if h > threshold) / 24
+        return sum(1 for h in self._counts[:_HOURS] if h > threshold) / 24
 
     @property
     def gap_cv(self) -> float:
         """Spread of log inter-arrival gaps; low means machine-regular pacing."""
         if self.gap_n < 10:
-            return float("nan")
+            return _NAN
         return math.sqrt(self.gap_m2 / (self.gap_n - 1))
 
     @property
     def top_family_share(self) -> float:
-        _, count = self.families.top()
-        return count / self.n if self.n else 0.0
+        if not self.n or self._families is None:
+            return 0.0
+        return self._families.top()[1] / self.n
 
     def capability_coverage(self, share: float = 0.05) -> int:
         """How many capability areas make up a real part of the traffic: a product is
         narrow, a dataset builder sweeps coding, tools, agents, vision, analysis, ..."""
+        counts = self._cap_counts
+        if not counts:
+            return 0
         floor = max(3, share * self.n)
-        return sum(1 for k in self.capabilities.values() if k >= floor)
+        return sum(1 for k in counts if k >= floor)
 
     def techniques(self, min_count: int = 3, min_mean: float = 0.3) -> list[str]:
         """Content signals this account shows repeatedly and clearly (capability tags and
         request parameters excluded): how many distinct extraction techniques it uses."""
+        s = self._sig_stats
+        if not s:
+            return []
         floor = max(min_count, self.n // 50)
         out = []
-        for name, count in self.signal_counts.items():
+        for i, name in enumerate(self._sig_names):
+            count = s[3 * i]
             if count < floor or name.startswith(("capability.", "param.")):
                 continue
-            if self.signal_sums[name] / count >= min_mean:
+            if s[3 * i + 1] / count >= min_mean:
                 out.append(name)
         return out
 
     def extraction_capabilities(self, min_count: int = 3) -> list[str]:
+        caps = self.capabilities
         return sorted(
-            (
-                c
-                for c, k in self.capabilities.items()
-                if c in EXTRACTION_CAPABILITIES and k >= min_count
-            ),
-            key=lambda c: -self.capabilities[c],
+            (c for c, k in caps.items() if c in EXTRACTION_CAPABILITIES and k >= min_count),
+            key=lambda c: -caps[c],
         )
+
+    def __repr__(self) -> str:
+        return f"AccountState({self.account_id!r}, n={self.n}, verdict={self.verdict!r})"
+
+    # ------------------------------------------------------------------ state
+    _PLAIN = (
+        "account_id", "org_id", "payment_fingerprint", "created_at", "verified", "last_ip",
+        "last_asn", "n", "first_ts", "last_ts", "gap_n", "gap_mean", "gap_m2", "single_turn",
+        "input_tokens", "output_tokens", "extraction_sum", "day_mask", "risk", "verdict",
+        "first_flagged_ts", "own_flagged", "_ips", "_user_ids", "_tool_schemas", "_families",
+    )  # fmt: skip
+    _SHARED = ("tier", "email_domain", "last_user_agent", "last_tls")  # interned again on load
+
+    def __getstate__(self) -> tuple:
+        """One flat tuple; arrays as lists, which pickle small numbers in 2-5 bytes each."""
+        sig, caps = self._sig_stats, self._cap_counts
+        return (
+            _STATE_VERSION,
+            tuple(getattr(self, name) for name in self._PLAIN),
+            tuple(getattr(self, name) for name in self._SHARED),
+            self._counts.tolist(),
+            self._user_agents,
+            self._models,
+            self._sig_names,
+            sig.tolist() if sig is not None else None,
+            self._details,
+            self._cap_names,
+            caps.tolist() if caps is not None else None,
+        )
+
+    def __setstate__(self, state: tuple) -> None:
+        if state[0] != _STATE_VERSION:
+            raise ValueError(f"unknown AccountState layout {state[0]!r}")
+        _, plain, shared, counts, uas, models, sig_names, sig, details, cap_names, caps = state
+        for name, value in zip(self._PLAIN, plain, strict=True):
+            setattr(self, name, value)
+        # a fresh process shares nothing yet: intern again what accounts have in common
+        for name, value in zip(self._SHARED, shared, strict=True):
+            setattr(self, name, _intern(value) if value is not None else None)
+        self._counts = array("I", counts)
+        if uas is not None:
+            uas.values = tuple(_intern(v) for v in uas.values)
+        self._user_agents = uas
+        self._models = tuple(_intern(x) if isinstance(x, str) else x for x in models)
+        self._sig_names = tuple(_intern(n) for n in sig_names)
+        self._sig_stats = array("d", sig) if sig is not None else None
+        self._details = tuple(_intern(x) if i % 2 == 0 else x for i, x in enumerate(details))
+        self._cap_names = tuple(_intern(c) for c in cap_names)
+        self._cap_counts = array("I", caps) if caps is not None else None
+
+
+for _i, _name in enumerate(_COUNT_FIELDS):
+    setattr(AccountState, _name, _count_property(_HOURS + _i, _name))
+del _i, _name

@@ -16,15 +16,16 @@ everything at once, with hindsight:
    a big organisation) is weak evidence: its weight falls with the number of
    accounts sharing it, it stops counting as evidence above ``specific_max``
    and is ignored above ``hub_cap``.
-3. **Strong links merge, weak links weigh.** Shared payment fingerprints are
-   merged first (union-find); everything else becomes edge weight, and Louvain
-   community detection (fixed seed) splits what a generic link over-joined.
-4. **Bounded guilt by association.** Inside each community an account stays
-   only through an admissible link: a shared payment instrument, a shared
-   flagged family both accounts use repeatedly, or at least two *independent*
-   kinds of weak link with one other member (an address and its network are
-   one kind; lockstep timing and capability focus together are one kind). A
-   shared NAT or organisation alone never admits anyone.
+3. **Admissible links.** An account can join others only through a shared
+   payment instrument, a shared flagged family both accounts use repeatedly,
+   or at least two *independent* kinds of weak link with one other account (an
+   address and its network are one kind; lockstep timing and capability focus
+   together are one kind). A shared NAT or organisation alone admits no one.
+4. **Strong links merge, weak links weigh.** Inside each group of admissibly
+   linked accounts, payment groups are merged (union-find) and every link adds
+   edge weight; Louvain community detection (fixed seed) splits what a generic
+   link over-joined (two operators sharing a common harvesting template), and
+   the admissible links are kept only inside a community.
 
 The result is a list of :class:`Cluster` objects that contain at least one seed.
 """
@@ -84,7 +85,7 @@ class ClusterConfig:
     kinds: dict[str, WeakKind] = field(default_factory=_default_kinds)
     burst_seconds: float = 600.0  # accounts created this close together, same tier
     family_strong_uses: int = 3  # uses of a shared flagged family that link two accounts alone
-    family_weight: float = 1.0
+    family_weight: float = 3.0  # per carrier: a shared pattern outweighs shared infrastructure
     family_cap: int = 20_000  # a "family" carried by more accounts is not one operator's
     payment_weight: float = 2.0
     payment_cap: int = 2_000  # larger payment buckets are placeholders, not instruments
@@ -93,11 +94,13 @@ class ClusterConfig:
     lockstep_min_cosine: float = 0.9  # hour histograms
     lockstep_min_residual: float = 0.6  # same after removing the population's daily rhythm
     lockstep_min_days: float = 0.6  # Jaccard of the active days
+    lockstep_min_focus: float = 2 / 3  # share of activity in the busiest 8 hours: a schedule
     focus_weight: float = 0.3
     focus_share: float = 0.5  # dominant capability's share of the account's requests
     focus_min_exchanges: int = 10
     hops: int = 1  # expansion from the seeds
     resolution: float = 1.0
+    min_modularity: float = 0.3  # a split weaker than this is noise inside one dense campaign
     seed: int = 7
 
 
@@ -217,19 +220,27 @@ class _Behaviour:
         self.focus: dict[str, str] = {}
         for acct in nodes:
             st = accounts[acct]
-            total = sum(st.hours)
-            if total >= minimum:
-                p = np.asarray(st.hours, dtype=float) / total
-                norm = float(np.linalg.norm(p))
-                self.profile[acct] = p / norm
-                r = p - background
-                rnorm = float(np.linalg.norm(r))
-                if rnorm >= 0.25 * norm:  # an account close to the common rhythm has no signature
-                    self.residual[acct] = r / rnorm
+            self._learn_rhythm(acct, st.hours, background)
             if st.n >= cfg.focus_min_exchanges and st.capabilities:
                 cap, k = max(st.capabilities.items(), key=lambda kv: (kv[1], kv[0]))
                 if k >= cfg.focus_share * st.n:
                     self.focus[acct] = cap
+
+    def _learn_rhythm(self, acct: str, hours: list[int], background: np.ndarray) -> None:
+        """Keep an account's hour profile only when it is a schedule of its own."""
+        total = sum(hours)
+        if total < self.cfg.lockstep_min_exchanges:
+            return
+        p = np.asarray(hours, dtype=float) / total
+        if float(np.sort(p)[-8:].sum()) < self.cfg.lockstep_min_focus:
+            return  # round the clock: 24 hourly bins cannot tell one scheduler from another
+        norm = float(np.linalg.norm(p))
+        r = p - background
+        rnorm = float(np.linalg.norm(r))
+        if rnorm < 0.25 * norm:
+            return  # the population's common rhythm is no signature
+        self.profile[acct] = p / norm
+        self.residual[acct] = r / rnorm
 
     def lockstep(self, a: str, b: str) -> bool:
         """Active in the same hours of the same days, in a rhythm the population lacks."""
@@ -262,7 +273,7 @@ def recluster(
 ) -> list[Cluster]:
     """Campaigns among the seeds and the accounts linked to them, with hindsight.
 
-    Pure function of its inputs (no state is changed), deterministic for a
+    Reads the account states and changes nothing; deterministic for a
     given input. Clusters have at least two accounts and one seed; they are
     sorted by size, then by their first account id.
     """
@@ -358,70 +369,95 @@ def recluster(
         if behaviour.same_focus(a, b):
             kinds[_FOCUS] = cfg.focus_weight
 
-    # 5. Louvain on the merged graph
-    graph = nx.Graph()
-    roots = sorted({strong.find(a) for a in ordered_nodes})
-    graph.add_nodes_from(roots)
-    edge_weights: dict[tuple[str, str], float] = {}
-    for (a, b), kinds in pair_kinds.items():
-        ra, rb = strong.find(a), strong.find(b)
-        if ra != rb:
-            _add(edge_weights, (ra, rb) if ra < rb else (rb, ra), sum(kinds.values()))
-    for (acct, hub), w in hub_edges.items():
-        _add(edge_weights, (strong.find(acct), hub), w)
-    for (u, v), w in sorted(edge_weights.items()):
-        graph.add_edge(u, v, weight=w)
-    community: dict[str, int] = {}
-    if graph.number_of_edges():
-        parts = nx.community.louvain_communities(
-            graph, weight="weight", resolution=cfg.resolution, seed=cfg.seed
-        )
-        parts = sorted((sorted(p) for p in parts), key=lambda p: p[0])
-        for i, part in enumerate(parts):
-            for node in part:
-                community[node] = i
-    comm_of = {a: community.get(strong.find(a), -1) for a in ordered_nodes}
+    # 5. admissible links, before any splitting: payment, repeated families, >= 2 weak kinds
+    flagged_of = {
+        a: {f for f in accounts[a].families.counts if f in flagged_families} for a in ordered_nodes
+    }
+    family_carriers: list[list[str]] = []
+    for key in sorted(local):
+        if key[0] == _FAMILY:
+            uses_floor = cfg.family_strong_uses
+            carriers = [
+                a for a in local[key] if accounts[a].families.counts.get(key[1], 0) >= uses_floor
+            ]
+            if len(carriers) >= 2:
+                family_carriers.append(carriers)
+    weak_links: list[tuple[str, str, list[str]]] = []
+    for (a, b), kinds in sorted(pair_kinds.items()):
+        classes = {_independence(k, cfg) for k in kinds}
+        if flagged_of[a] & flagged_of[b]:
+            classes.add(_FAMILY)
+        if len(classes) >= 2:
+            weak_links.append((a, b, sorted(kinds)))
+    candidate = _UnionFind()
+    for acct in strong_links:
+        candidate.union(strong.find(acct), acct)
+    for carriers in family_carriers:
+        for other in carriers[1:]:
+            candidate.union(carriers[0], other)
+    for a, b, _ in weak_links:
+        candidate.union(a, b)
+    cand_of = {a: candidate.find(a) for a in ordered_nodes}
+    candidates: dict[str, list[str]] = {}
+    for acct in ordered_nodes:
+        candidates.setdefault(cand_of[acct], []).append(acct)
+    kept = {
+        c
+        for c, members in candidates.items()
+        if len(members) >= 2 and seed_set.intersection(members)
+    }
 
-    # 6. admissible links inside each community
+    # 6. Louvain inside each candidate: split what a generic link over-joined
+    edges_by_cand: dict[str, dict[tuple[str, str], float]] = {c: {} for c in kept}
+    for (a, b), kinds in pair_kinds.items():
+        c = cand_of[a]
+        if c in kept and cand_of[b] == c:
+            ra, rb = strong.find(a), strong.find(b)
+            if ra != rb:
+                _add(edges_by_cand[c], (ra, rb) if ra < rb else (rb, ra), sum(kinds.values()))
+    for (acct, hub), w in hub_edges.items():
+        c = cand_of[acct]
+        if c in kept:
+            _add(edges_by_cand[c], (strong.find(acct), hub), w)
+    comm_of: dict[str, tuple[str, int]] = {}
+    for c in sorted(kept):
+        members = candidates[c]
+        community = _communities(members, edges_by_cand[c], strong, cfg)
+        for acct in members:
+            comm_of[acct] = (c, community.get(strong.find(acct), 0))
+
+    # 7. admissible links inside each community
     joined = _UnionFind()
     events: list[tuple[str, str]] = []  # (account, link kind) of every admissible link
     strongly_joined: set[str] = set()
     for acct in strong_links:
         root = strong.find(acct)
-        joined.union(root, acct)
-        events.append((acct, _PAYMENT))
-        strongly_joined.update((acct, root))
-    for key in sorted(local):
-        if key[0] != _FAMILY:
-            continue
-        by_comm: dict[int, list[str]] = {}
-        for acct in local[key]:
-            if accounts[acct].families.counts.get(key[1], 0) >= cfg.family_strong_uses:
+        if acct in comm_of:
+            joined.union(root, acct)
+            events.append((acct, _PAYMENT))
+            strongly_joined.update((acct, root))
+    for carriers in family_carriers:
+        by_comm: dict[tuple[str, int], list[str]] = {}
+        for acct in carriers:
+            if acct in comm_of:
                 by_comm.setdefault(comm_of[acct], []).append(acct)
-        for comm, members in by_comm.items():
-            if comm < 0 or len(members) < 2:
+        for members in by_comm.values():
+            if len(members) < 2:
                 continue
             for other in members[1:]:
                 if joined.union(members[0], other):
                     events.append((other, _FAMILY))
             strongly_joined.update(members)
-    flagged_of = {
-        a: {f for f in accounts[a].families.counts if f in flagged_families} for a in ordered_nodes
-    }
-    for (a, b), kinds in sorted(pair_kinds.items()):
-        if comm_of[a] != comm_of[b] or comm_of[a] < 0:
-            continue
-        classes = {_independence(k, cfg) for k in kinds}
-        if flagged_of[a] & flagged_of[b]:
-            classes.add(_FAMILY)
-        if len(classes) >= 2:
+    for a, b, kinds in weak_links:
+        if a in comm_of and comm_of[a] == comm_of.get(b):
             joined.union(a, b)
             events.extend((a, k) for k in kinds)
 
-    # 7. clusters: components of admissible links that hold a seed
+    # 8. clusters: components of admissible links that hold a seed
     groups: dict[str, list[str]] = {}
     for acct in ordered_nodes:
-        groups.setdefault(joined.find(acct), []).append(acct)
+        if acct in comm_of:
+            groups.setdefault(joined.find(acct), []).append(acct)
     link_counts: dict[str, dict[str, int]] = {}
     for acct, kind in events:
         per = link_counts.setdefault(joined.find(acct), {})
@@ -441,6 +477,35 @@ def recluster(
         )
     clusters.sort(key=lambda c: (-len(c.accounts), c.accounts[0]))
     return clusters
+
+
+def _communities(
+    members: list[str],
+    edges: dict[tuple[str, str], float],
+    strong: _UnionFind,
+    cfg: ClusterConfig,
+) -> dict[str, int]:
+    """Louvain communities (fixed seed) of one candidate's payment groups."""
+    roots = sorted({strong.find(a) for a in members})
+    if len(roots) < 3 or not edges:
+        return {}
+    graph = nx.Graph()
+    graph.add_nodes_from(roots)
+    for (u, v), w in sorted(edges.items()):
+        graph.add_edge(u, v, weight=w)
+    parts = nx.community.louvain_communities(
+        graph, weight="weight", resolution=cfg.resolution, seed=cfg.seed
+    )
+    if len(parts) < 2:
+        return {}
+    quality = nx.community.modularity(graph, parts, weight="weight", resolution=cfg.resolution)
+    if quality < cfg.min_modularity:
+        return {}
+    community: dict[str, int] = {}
+    for i, part in enumerate(sorted((sorted(p) for p in parts), key=lambda p: p[0])):
+        for node in part:
+            community[node] = i
+    return community
 
 
 def _add(table: dict, key: tuple[str, str], w: float) -> None:

@@ -33,8 +33,8 @@ __all__ = ["BenchmarkProbeDetector"]
 
 _MAX_ITEM_CHARS = 6000  # benchmark items are short; longer texts are documents, not probes
 _CUE_REACH = 300  # an answer cue sits at the end (or opening line) of an item
-_OPTION_B = ("\nb", "(b)", " b)", " b.", "*b", "\tb")
-_OPTION_D = ("\nd", "(d)", " d)", " d.", "*d", "\td")
+_OPTION_B = ("\nb.", "\nb)", "\nb:", "\nb]", "(b)", " b)", " b.", "*b", "\tb", "\n- b", "\n  b")
+_OPTION_D = ("\nd.", "\nd)", "\nd:", "\nd]", "(d)", " d)", " d.", "*d", "\td", "\n- d", "\n  d")
 _OPTION_LINE = re.compile(r"(?m)^[ \t>*_#-]*(?:\*\*)?\(?([a-e])[\).:\]](?:\*\*)?[ \t]+\S")
 _OPTION_INLINE = re.compile(r"\(([a-e])\)[ \t]*\S")
 _ANSWER_CUE = re.compile(

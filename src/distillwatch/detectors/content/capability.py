@@ -56,6 +56,12 @@ _CODE_NOUNS = (
     "snippet",
     "unit test",
 )
+_CODE_CONTEXT = (
+    "write", "implement", "fix", "debug", "refactor", "optimi", "review", "complete", "python", "javascript",
+    "typescript", "java", "golang", "rust", "c++", "c#", "kotlin", "swift", "ruby", "php", "sql", "bash", "html", "css",
+    "compile", "error", "return", "class ", "def ", "()",
+)  # fmt: skip
+_CODE_ZH_ASK = ("代码", "函数", "程序", "脚本")
 _CODE_ASK_RULE = Rule(
     _CODE_ASK,
     ("write", "implement", "fix", "debug", "refactor", "optimi", "review", "complete", "explain", "python", "javascript",
@@ -64,8 +70,8 @@ _CODE_ASK_RULE = Rule(
     limit=4,
 )  # fmt: skip
 _DATA = rx(
-    r"\b(?:dataframe|pandas|csv|xlsx|spreadsheet|pivot table|regression|correlation|standard deviation|statistical(?:ly)?"
-    r"|data ?set|data analysis|analy[sz]e (?:the |this |my )?data|sql query|histogram|time series)\b",
+    r"\b(?:dataframe|pandas|csv|xlsx|spreadsheet|pivot table|regression|correlation|statistical(?:ly)?"
+    r"|data ?set|data analysis|analy[sz]e (?:the |this |my )?data|sql query|histogram)\b",
     r"数据分析|数据集|统计分析|回归|表格数据",
 )
 _SCREEN = rx(
@@ -75,8 +81,8 @@ _SCREEN = rx(
 _DATA_ZH = ("数据", "统计", "回归", "表格")
 _DATA_RULE = Rule(
     _DATA,
-    ("dataframe", "pandas", "csv", "xlsx", "spreadsheet", "pivot", "regression", "correlation", "standard", "statistical",
-     "data", "analy", "sql", "histogram", "time"),
+    ("dataframe", "pandas", "csv", "xlsx", "spreadsheet", "pivot", "regression", "correlation", "statistical",
+     "data", "analy", "sql", "histogram"),
     ("数据", "统计", "回归", "表格"),
     limit=4,
 )  # fmt: skip
@@ -189,16 +195,20 @@ class CapabilityDetector:
                     at + 40,
                     "coding",
                 )
-        m = (
-            _CODE_ASK_RULE.find(part)
-            if part.any(_CODE_NOUNS, ("代码", "函数", "程序", "脚本"))
-            else None
-        )
-        if m is None:
-            return None
-        return signal_at(
-            "capability.coding", TAG_SCORE, "code asked for", part, m.start(), m.end(), "coding"
-        )
+        # a code noun next to a programming verb or language, found with plain
+        # substring checks: this is a low-score tag, not worth a regex pass
+        for noun in _CODE_NOUNS:
+            if not part.has(noun):
+                continue
+            at = text.find(noun)
+            window = text[max(0, at - 60) : at + 40]
+            if any(word in window for word in _CODE_CONTEXT):
+                return signal_at("capability.coding", TAG_SCORE, "code asked for", part, max(0, at - 30), at + 30, "coding")
+        if part.cjk and part.any((), _CODE_ZH_ASK):
+            m = _CODE_ASK_RULE.find(part)
+            if m is not None:
+                return signal_at("capability.coding", TAG_SCORE, "code asked for", part, m.start(), m.end(), "coding")
+        return None
 
     @staticmethod
     def _data(part: Part) -> Signal | None:

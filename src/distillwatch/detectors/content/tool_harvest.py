@@ -47,7 +47,7 @@ LARGE_CATALOG = 16
 
 _SYNTH_TASK: tuple[tuple[tuple[str, ...], Rule], ...] = (
     (
-        ("tool", "function", "api"),
+        ("tool", "function", " api", "api "),
         Rule(
             rx(
                 r"\b(?:generate|create|write|produce|come up with|synthesi[sz]e|invent|design|craft|make up|brainstorm)\w* … "
