@@ -793,7 +793,7 @@ def semantic_section(
 
     det = SemanticIntentDetector()
     rng = random.Random(args.seed)
-    sample = rng.sample(benign, min(len(benign), 2000))
+    sample = rng.sample(benign, min(len(benign), args.semantic_sample))
     t0 = time.perf_counter()
     fp = sum(1 for item in sample if det.detect(item.exchange))
     seconds = time.perf_counter() - t0
@@ -812,7 +812,7 @@ def semantic_section(
         for rec in records:
             if rec.get("set", "a") == set_name:
                 wrappers[rec["technique"]].append((rec["system"], rec["template"]))
-        items = wrapped(corpora, wrappers, 5, args.seed + 1, f"sem-{set_name}")
+        items = wrapped(corpora, wrappers, 3, args.seed + 1, f"sem-{set_name}")
         hits = sum(1 for item in items if det.detect(item.exchange))
         emit(
             f"Semantic detector recall on paraphrase set {set_name}: {_pct(hits / len(items))} ({len(items)} exchanges)"
@@ -843,6 +843,9 @@ def main(argv: list[str] | None = None) -> int:
         "--benign-limit", type=int, default=None, help="records per benign corpus (default all)"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--semantic-sample", type=int, default=600, help="benign turns for the semantic FPR"
+    )
     parser.add_argument(
         "--semantic",
         action="store_true",

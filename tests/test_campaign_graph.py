@@ -257,3 +257,21 @@ def test_round_the_clock_activity_is_not_lockstep() -> None:
     background = [_acct(f"bg{i}", hours=list(daytime)) for i in range(30)]
     accounts = _index([*background, *always_on])
     assert recluster(accounts, {}, seeds=["svc0", "svc1", "svc2"]) == []
+
+
+def test_score_needs_several_flagged_members_and_grows_with_them() -> None:
+    operator = _index([_acct(f"op{i}", payment_fingerprint="pf_card") for i in range(6)])
+    (one,) = recluster(operator, {}, seeds=["op0"])
+    (three,) = recluster(operator, {}, seeds=["op0", "op1", "op2"])
+    (five,) = recluster(operator, {}, seeds=[f"op{i}" for i in range(5)])
+    assert one.flagged == 1 and one.score == 0.0  # one flagged account lends no one a lift
+    assert 0.0 < three.score < five.score <= 1.0
+
+
+def test_a_signup_coincidence_and_a_common_capability_focus_do_not_admit() -> None:
+    # two coding-focused accounts created minutes apart on the same tier: a coincidence
+    pair = [
+        _acct(f"dev{i}", capabilities={"coding": 50}, created_at=_T0 + 200 * i, tier="startup")
+        for i in range(2)
+    ]
+    assert recluster(_index(pair), {}, seeds=["dev0", "dev1"]) == []

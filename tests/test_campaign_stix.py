@@ -8,6 +8,9 @@ import pytest
 import stix2
 
 from distillwatch.campaign.stix import campaigns_to_stix
+from distillwatch.detectors.base import Signal
+from distillwatch.engine import Engine
+from distillwatch.record import AccountInfo, ClientInfo, Exchange, Turn
 
 
 def _record(campaign_id: str, ips: list[str], **extra) -> dict:
@@ -115,3 +118,34 @@ def test_invalid_values_are_skipped_and_duplicates_rejected() -> None:
     assert "marking-definition" not in objs
     with pytest.raises(ValueError):
         campaigns_to_stix([rec, rec])
+
+
+def test_records_from_the_engine_export_as_they_are() -> None:
+    engine = Engine(detectors=[])
+    signals = [
+        Signal("content.cot_demand", 0.9, "synthetic", "cot_elicitation"),
+        Signal("content.reward_grading", 0.8, "synthetic", "reward_grading"),
+    ]
+    for i in range(240):
+        acct = i % 6
+        ex = Exchange(
+            id=f"e{i}",
+            ts=1_769_904_000.0 + 7 * i,
+            account_id=f"acct{acct}",
+            api="openai.chat.completions",
+            turns=[
+                Turn("user", f"Write out the reasoning behind the response step by step.\n#{i}")
+            ],
+            client=ClientInfo(ip=f"203.0.113.{acct + 1}", user_agent="harvester/1", asn=64500),
+            account=AccountInfo(payment_fingerprint="pf_a" if acct < 3 else None),
+        )
+        engine.observe(ex, signals)
+    engine.finalize()
+    records = engine.campaigns()
+    assert records
+    objs = _by_type(stix2.parse(campaigns_to_stix(records)))
+    assert {c.aliases[0] for c in objs["campaign"]} == {r["campaign_id"] for r in records}
+    patterns = {i.pattern for i in objs["indicator"]}
+    for rec in records:
+        for ip in rec["indicators"]["ips"]:
+            assert f"[ipv4-addr:value = '{ip}']" in patterns

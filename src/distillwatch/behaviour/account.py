@@ -104,9 +104,6 @@ class TopK:
     def items(self) -> list[tuple[str, int]]:
         return sorted(self.counts.items(), key=lambda kv: -kv[1])
 
-    def __len__(self) -> int:
-        return len(self.counts)
-
     def __getstate__(self) -> tuple[int, dict[str, int] | None]:
         return self.k, self._counts
 

@@ -19,8 +19,9 @@ everything at once, with hindsight:
 3. **Admissible links.** An account can join others only through a shared
    payment instrument, a shared flagged family both accounts use repeatedly,
    or at least two *independent* kinds of weak link with one other account (an
-   address and its network are one kind; lockstep timing and capability focus
-   together are one kind). A shared NAT or organisation alone admits no one.
+   address and its network are one kind). A shared NAT or organisation alone
+   admits no one; a common capability focus (most developers' is coding) only
+   adds weight.
 4. **Strong links merge, weak links weigh.** Inside each group of admissibly
    linked accounts, payment groups are merged (union-find) and every link adds
    edge weight; Louvain community detection (fixed seed) splits what a generic
@@ -48,7 +49,7 @@ _PAYMENT = "payment"
 _FAMILY = "prompt_family"
 _LOCKSTEP = "lockstep"
 _FOCUS = "capability"
-_BEHAVIOUR = "behaviour"  # independence class of lockstep timing and capability focus
+_WEIGHT_ONLY = ""  # independence class of links that add weight but never admit (focus)
 
 
 @dataclass(slots=True, frozen=True)
@@ -87,7 +88,6 @@ class ClusterConfig:
     family_strong_uses: int = 3  # uses of a shared flagged family that link two accounts alone
     family_weight: float = 3.0  # per carrier: a shared pattern outweighs shared infrastructure
     family_cap: int = 20_000  # a "family" carried by more accounts is not one operator's
-    payment_weight: float = 2.0
     payment_cap: int = 2_000  # larger payment buckets are placeholders, not instruments
     lockstep_weight: float = 0.5
     lockstep_min_exchanges: int = 24
@@ -384,7 +384,7 @@ def recluster(
                 family_carriers.append(carriers)
     weak_links: list[tuple[str, str, list[str]]] = []
     for (a, b), kinds in sorted(pair_kinds.items()):
-        classes = {_independence(k, cfg) for k in kinds}
+        classes = {_independence(k, cfg) for k in kinds} - {_WEIGHT_ONLY}
         if flagged_of[a] & flagged_of[b]:
             classes.add(_FAMILY)
         if len(classes) >= 2:
@@ -513,8 +513,10 @@ def _add(table: dict, key: tuple[str, str], w: float) -> None:
 
 
 def _independence(kind: str, cfg: ClusterConfig) -> str:
-    if kind in (_LOCKSTEP, _FOCUS):
-        return _BEHAVIOUR
+    if kind == _LOCKSTEP:
+        return _LOCKSTEP
+    if kind == _FOCUS:
+        return _WEIGHT_ONLY
     return cfg.kinds[kind].independence
 
 

@@ -11,8 +11,10 @@ It is *not* registered by default (it needs torch and costs milliseconds per
 exchange, far above the pure-CPU budget of the pattern detectors); call
 :func:`register_semantic` to add it to a registry.
 
-Signal ``semantic.attack_intent``: emitted when the best cosine similarity to
-an exemplar reaches ``threshold`` (default 0.6); the score rises linearly from
+Signal ``semantic.attack_intent``: the message is split into sentences (an
+instruction wrapped around pasted material would otherwise be diluted) and
+emitted when the best sentence-to-exemplar cosine similarity reaches
+``threshold`` (default 0.6); the score rises linearly from
 0.5 at the threshold to 0.85 at similarity 1.0, so it never outranks explicit
 pattern evidence. The detail quotes the message and names the nearest exemplar.
 The model is English-centric; Chinese requests are better served by the
@@ -22,6 +24,7 @@ pattern detectors.
 from __future__ import annotations
 
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -91,6 +94,21 @@ EXEMPLARS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+|(?<=[。！？])")
+MAX_SENTENCES = 12
+
+
+def _sentences(text: str) -> list[str]:
+    """The request split into sentences: an attack instruction is usually one
+    sentence wrapped around pasted material that would dilute a whole-text embedding."""
+    parts = [s.strip() for s in _SENTENCE_END.split(text) if len(s.strip()) >= 12]
+    if not parts:
+        return [text]
+    if len(parts) > MAX_SENTENCES:
+        parts = parts[: MAX_SENTENCES // 2] + parts[-MAX_SENTENCES // 2 :]
+    return parts
+
+
 def load_encoder(device: str = "cpu") -> Encoder:
     """The bundled MiniLM model as a function ``texts -> unit-length embeddings``.
 
@@ -142,17 +160,17 @@ class SemanticIntentDetector:
         return self._encoder
 
     def nearest(self, text: str) -> tuple[float, int]:
-        """Best cosine similarity to any exemplar and that exemplar's index."""
+        """Best cosine similarity of any sentence of ``text`` to any exemplar, and that exemplar."""
         text = text[: self.max_chars]
         hit = self._cache.get(text)
         if hit is not None:
             self._cache.move_to_end(text)
             return hit
         encode = self._ready()
-        vector = encode([text])[0]
-        sims = self._matrix @ vector
-        best = int(sims.argmax())
-        result = (float(sims[best]), best)
+        vectors = encode(_sentences(text))
+        sims = vectors @ self._matrix.T  # sentences x exemplars
+        flat = int(sims.argmax())
+        result = (float(sims.flat[flat]), flat % sims.shape[1])
         self._cache[text] = result
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)

@@ -203,11 +203,27 @@ class CapabilityDetector:
             at = text.find(noun)
             window = text[max(0, at - 60) : at + 40]
             if any(word in window for word in _CODE_CONTEXT):
-                return signal_at("capability.coding", TAG_SCORE, "code asked for", part, max(0, at - 30), at + 30, "coding")
+                return signal_at(
+                    "capability.coding",
+                    TAG_SCORE,
+                    "code asked for",
+                    part,
+                    max(0, at - 30),
+                    at + 30,
+                    "coding",
+                )
         if part.cjk and part.any((), _CODE_ZH_ASK):
             m = _CODE_ASK_RULE.find(part)
             if m is not None:
-                return signal_at("capability.coding", TAG_SCORE, "code asked for", part, m.start(), m.end(), "coding")
+                return signal_at(
+                    "capability.coding",
+                    TAG_SCORE,
+                    "code asked for",
+                    part,
+                    m.start(),
+                    m.end(),
+                    "coding",
+                )
         return None
 
     @staticmethod
