@@ -212,6 +212,32 @@ def test_signal_best_keeps_the_words_of_the_strongest_signals_only() -> None:
     assert all(d for n, (_, d) in shown if not n.startswith("capability."))
 
 
+def test_kept_details_match_a_full_ranking_on_random_sequences() -> None:
+    """The incremental bookkeeping equals ranking every signal afresh (what fusion does)."""
+    rng = random.Random(4)
+    names = [f"content.s{k}" for k in range(7)] + ["capability.coding", "param.n_samples"]
+    for trial in range(60):
+        st = AccountState("a")
+        best: dict[str, tuple[float, str]] = {}
+        for i in range(rng.randrange(1, 80)):
+            sigs = []
+            for name in rng.sample(names, rng.randrange(0, 4)):
+                score = rng.choice([0.2, 0.5, 0.5, 0.8, round(rng.random(), 2)])
+                detail = f"{name} #{i} in trial {trial}"
+                sigs.append(_sig(name, score, detail=detail))
+                if name not in best or score > best[name][0]:
+                    best[name] = (score, detail)
+            st.learn_one(_ex(_T0 + i), 0.0, sigs, ())
+        ranked = sorted(
+            (n for n in best if not n.startswith("capability.")), key=lambda n: -best[n][0]
+        )[:4]
+        got = st.signal_best
+        assert {n: s for n, (s, _) in got.items()} == {n: s for n, (s, _) in best.items()}
+        assert list(got) == list(best)  # first-seen order, as fusion's stable sort needs
+        assert {n for n, (_, d) in got.items() if d} == set(ranked)
+        assert all(got[n][1] == best[n][1] for n in ranked)
+
+
 def test_families_and_family_share() -> None:
     st = AccountState("a")
     for i in range(10):
@@ -264,9 +290,12 @@ def test_address_set_keeps_a_few_values_and_counts_past_the_cap() -> None:
         st.learn_one(_ex(_T0 + i, ip=ips[i % 40]), 0.0, [], ())
     kept = list(st.ips)
     assert kept == ips[: AccountState.MAX_SET]  # the first real addresses, for indicators
-    assert AccountState.MAX_SET < len(st.ips) <= 40
-    assert len(st.ips) >= 30  # the bitmap keeps counting (expected ~35 bits for 40 values)
+    assert len(st.ips) == 40  # the others are counted by their hashes
     assert ips[0] in st.ips and ips[-1] not in st.ips
+    for i in range(100):
+        st.learn_one(_ex(_T0 + 500 + i, ip=f"198.18.{i}.1"), 0.0, [], ())
+    assert len(st.ips) == AccountState.MAX_SET + 56 + 1  # past every cap: "more than 64"
+    assert len(list(st.ips)) == AccountState.MAX_SET
 
 
 def test_small_sets_are_exact() -> None:
@@ -282,18 +311,22 @@ def test_small_sets_are_exact() -> None:
     assert one.n_user_ids == 1
 
 
-def test_capped_set_never_overstates_the_distinct_count() -> None:
+def test_capped_set_counts_exactly_up_to_its_cap_then_says_more() -> None:
     rng = random.Random(3)
     for trial in range(200):
-        distinct = rng.randrange(0, 300)
+        distinct = rng.randrange(0, 40)
         values = [f"v{trial}-{k}" for k in range(distinct)]
-        cs = CappedSet(4)
+        cs = CappedSet(4, extra=20)
+        order = rng.sample(values, len(values))
         for _ in range(3):
-            for v in rng.sample(values, len(values)):
+            for v in order:
                 cs.add(v)
-        assert len(cs) <= distinct
-        assert len(cs) == distinct or len(cs) > 4
-        assert len(list(cs)) == min(distinct, 4)
+        assert len(cs) == min(distinct, 25)  # 25 = 4 kept + 20 hashed + "and more"
+        assert list(cs) == order[:4]  # the first values seen, real
+        restored = pickle.loads(pickle.dumps(cs))
+        assert (list(restored), len(restored)) == (list(cs), len(cs))
+        restored.add(values[-1] if values else "x")  # a value seen before the restart
+        assert len(restored) == len(cs) + (not values)
 
 
 def test_topk_space_saving() -> None:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from distillwatch.behaviour.account import EXTRACTION_CAPABILITIES, AccountState
 from distillwatch.behaviour.population import PopulationPercentiles
 from distillwatch.campaign.families import FamilyIndex
+from distillwatch.campaign.graph import Cluster
 from distillwatch.campaign.links import GroupAggregate, OperatorGroups
 from distillwatch.detectors.base import Detector, Signal, default_registry
 from distillwatch.fusion import FusionConfig, family_risk, fuse_account, verdict_for
@@ -91,9 +93,8 @@ class Engine:
         self.population = PopulationPercentiles({"per_day": _per_active_day})
         self.exchanges_seen = 0
         self.last_ts = 0.0
-        self.last_signals: list[
-            Signal
-        ] = []  # of the latest observed exchange, for per-exchange logs
+        self.cluster_of: dict[str, Cluster] = {}  # set by finalize(): hindsight campaigns
+        self.last_signals: list[Signal] = []  # of the latest observed exchange, for per-exchange logs
         self.last_family: str | None = None
 
     # ------------------------------------------------------------ hot path
@@ -210,15 +211,25 @@ class Engine:
         return p, detail
 
     def _campaign(self, st: AccountState) -> tuple[float, str, str | None]:
+        """Lift from the account's campaign: the online group, or after ``finalize``
+        the re-clustered campaign when that one is stronger."""
         root, agg = self.groups.group_of(st.account_id)
-        if agg.members < 2:
-            return 0.0, "", None
-        k = min(1.0, max(0.0, (agg.flagged - 1) / 3)) * min(1.0, 3 * agg.flagged / agg.members)
-        detail = (
-            f"linked to {agg.members - 1} other accounts "
-            f"({', '.join(sorted(agg.links))}); {agg.flagged} of them flagged"
-        )
-        return k, detail, root
+        k, detail = 0.0, ""
+        if agg.members >= 2:
+            k = min(1.0, max(0.0, (agg.flagged - 1) / 3)) * min(1.0, 3 * agg.flagged / agg.members)
+            detail = (
+                f"linked to {agg.members - 1} other accounts "
+                f"({', '.join(sorted(agg.links))}); {agg.flagged} of them flagged"
+            )
+        cluster = self.cluster_of.get(st.account_id)
+        if cluster is not None and cluster.score > k:
+            links = ", ".join(f"{n} {kind}" for kind, n in sorted(cluster.links.items()))
+            detail = (
+                f"re-clustered with {len(cluster.accounts) - 1} other accounts ({links}); "
+                f"{cluster.flagged} of them flagged"
+            )
+            return cluster.score, detail, _cluster_key(cluster)
+        return k, detail, (root if agg.members >= 2 else None)
 
     def _rescore(self, st: AccountState, ts: float) -> AccountVerdict:
         """Re-fuse the account after one of its exchanges (the online, causal verdict).
@@ -267,6 +278,9 @@ class Engine:
         """The account's verdict; the hot path skips the capability list (costly, unused there)."""
         root, agg = self.groups.group_of(st.account_id)
         campaign_id = campaign_id_for(root) if agg.members >= 2 and agg.flagged >= 2 else None
+        cluster = self.cluster_of.get(st.account_id)
+        if cluster is not None:
+            campaign_id = campaign_id_for(_cluster_key(cluster))
         return AccountVerdict(
             account_id=st.account_id,
             risk=round(st.risk, 4),
@@ -316,17 +330,33 @@ class Engine:
 
     # --------------------------------------------------------- hindsight
     def finalize(self) -> None:
-        """Re-score every account with everything now known (risk only, never first_flagged_ts)."""
+        """Re-score every account with everything now known (risk only, never first_flagged_ts).
+
+        After the online verdicts settle, accounts are re-clustered with hindsight
+        (:func:`~distillwatch.campaign.graph.recluster`: payment, shared flagged
+        families and independent weak links such as infrastructure and timing), and
+        members of a re-clustered campaign get its lift, bounded as online.
+        """
+        from distillwatch.campaign.graph import recluster
+
         self.population.refresh(self.accounts.values())
+        self.cluster_of = {}
         for _ in range(2):  # campaign flagged counts settle after one pass
-            for st in self.accounts.values():
-                vol = self.population.percentile("per_day", st.per_active_day)
-                pattern, pdetail = self._pattern(st)
-                camp, cdetail, _ = self._campaign(st)
-                res = fuse_account(
-                    st, vol, pattern, pdetail, camp, cdetail, self.config.fusion, explain=False
-                )
-                self._set_verdict(st, res.risk, None, own_flag=max(res.risk - res.campaign, 0.0))
+            self._refuse(self.accounts.values())
+        seeds = [a for a, st in self.accounts.items() if st.verdict != "benign"]
+        clusters = recluster(self.accounts, self.flagged_families, seeds=seeds)
+        self.cluster_of = {a: c for c in clusters for a in c.accounts}
+        self._refuse(self.accounts[a] for a in self.cluster_of)
+
+    def _refuse(self, accounts: Iterable[AccountState]) -> None:
+        for st in accounts:
+            vol = self.population.percentile("per_day", st.per_active_day)
+            pattern, pdetail = self._pattern(st)
+            camp, cdetail, _ = self._campaign(st)
+            res = fuse_account(
+                st, vol, pattern, pdetail, camp, cdetail, self.config.fusion, explain=False
+            )
+            self._set_verdict(st, res.risk, None, own_flag=max(res.risk - res.campaign, 0.0))
 
     def account_verdicts(self) -> list[AccountVerdict]:
         out = []
@@ -358,7 +388,14 @@ class Engine:
         if config is not None:
             engine.config = config
         engine.detectors = default_registry().build(engine.config.detectors)
+        if not hasattr(engine, "cluster_of"):
+            engine.cluster_of = {}
         return engine
+
+
+def _cluster_key(cluster: Cluster) -> str:
+    """A re-clustered campaign is named after its smallest member: stable within a scan."""
+    return min(cluster.accounts)
 
 
 def _per_active_day(st: AccountState) -> float:

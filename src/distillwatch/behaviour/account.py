@@ -15,9 +15,9 @@ fit in 4 GB), hence the layout:
   where a Python int above 256 in a slot costs 36; public names are properties;
 * containers are created on first use (most accounts never declare a tool,
   carry a prompt family or trigger a content signal);
-* addresses, user agents and end-user ids keep a few real values plus a
-  128-bit hashed bitmap (:class:`CappedSet`), so ``len()`` still grows past the
-  cap as a true lower bound of the distinct count;
+* addresses, user agents and end-user ids keep a few real values and 4-byte
+  hashes of the next ones (:class:`CappedSet`), so ``len()`` still counts past
+  the kept values, exactly up to a cap and never more than the truth;
 * strings from a small vocabulary (signal and capability names, models, user
   agents, TLS fingerprints, tiers, prompt family ids) are interned, so a
   million accounts share one copy of each;
@@ -112,27 +112,29 @@ class TopK:
         self._counts = {_intern(k): v for k, v in counts.items()} if counts else None
 
 
-def _bit_of(value: str) -> int:
-    """Bitmap position of a value; crc32 rather than ``hash`` so it is the same after a restart."""
-    return zlib.crc32(value.encode("utf-8", "surrogatepass")) & 127
+def _hash32(value: str) -> int:
+    """crc32 rather than ``hash``: the same after a restart, so counts survive pickling."""
+    return zlib.crc32(value.encode("utf-8", "surrogatepass"))
 
 
 class CappedSet:
-    """The first ``keep`` distinct values, and a lower bound of how many there were.
+    """The first ``keep`` distinct values, and how many distinct values there were.
 
-    ``len()`` is exact while every value is kept; past the cap it is the larger
-    of (kept + 1) and the number of bits set in a 128-bit hashed bitmap of every
-    value seen (started at the first overflow): each distinct value sets one
-    bit, so the count never overstates ("at least N addresses" stays true in
-    evidence). Iteration yields the kept real values.
+    Past ``keep`` values, further distinct values are remembered by a 32-bit hash
+    only (4 bytes each, up to ``extra``), so ``len()`` stays exact up to
+    ``keep + extra`` values (two values sharing a crc32 count once, which can
+    only undercount); past that it reports ``keep + extra + 1``. It never
+    overstates, so "at least N addresses" stays true in evidence. Iteration and
+    ``in`` see the kept real values only.
     """
 
-    __slots__ = ("keep", "values", "bits", "overflow")
+    __slots__ = ("keep", "extra", "values", "hashes", "overflow")
 
-    def __init__(self, keep: int = 8, values: Iterable[str] = ()) -> None:
+    def __init__(self, keep: int = 8, values: Iterable[str] = (), extra: int = 56) -> None:
         self.keep = keep
+        self.extra = extra
         self.values: tuple[str, ...] = ()
-        self.bits = 0
+        self.hashes: array | None = None  # crc32 of distinct values past the kept ones
         self.overflow = False
         for v in values:
             self.add(v)
@@ -144,17 +146,20 @@ class CappedSet:
         if len(values) < self.keep:
             self.values = (*values, value)
             return
-        if not self.overflow:  # the bitmap is needed only past the cap: start it now
-            self.overflow = True
-            for v in values:
-                self.bits |= 1 << _bit_of(v)
-        bit = 1 << _bit_of(value)
-        if not self.bits & bit:
-            self.bits |= bit
+        h = _hash32(value)
+        hashes = self.hashes
+        if hashes is None:
+            self.hashes = array("I", (h,)) if self.extra else None
+            self.overflow = not self.extra
+        elif h not in hashes:
+            if len(hashes) < self.extra:
+                self.hashes = hashes + array("I", (h,))  # exact size, unlike append()
+            else:
+                self.overflow = True
 
     def __len__(self) -> int:
-        kept = len(self.values) + self.overflow
-        return max(kept, self.bits.bit_count())
+        hashes = self.hashes
+        return len(self.values) + (len(hashes) if hashes is not None else 0) + self.overflow
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.values)
@@ -168,22 +173,28 @@ class CappedSet:
     def __repr__(self) -> str:
         return f"CappedSet({list(self.values)!r}, len={len(self)})"
 
-    def __reduce__(self) -> tuple[Any, tuple[int, tuple[str, ...], int, bool]]:
-        return _restore_capped_set, (self.keep, self.values, self.bits, self.overflow)
+    def __reduce__(self) -> tuple[Any, tuple]:
+        hashes = self.hashes.tolist() if self.hashes is not None else None
+        return _restore_capped_set, (self.keep, self.extra, self.values, hashes, self.overflow)
 
 
-def _restore_capped_set(keep: int, values: tuple[str, ...], bits: int, overflow: bool) -> CappedSet:
+def _restore_capped_set(
+    keep: int, extra: int, values: tuple[str, ...], hashes: list[int] | None, overflow: bool
+) -> CappedSet:
     cs = CappedSet.__new__(CappedSet)
-    cs.keep, cs.values, cs.bits, cs.overflow = keep, values, bits, overflow
+    cs.keep, cs.extra, cs.values, cs.overflow = keep, extra, values, overflow
+    cs.hashes = array("I", hashes) if hashes is not None else None
     return cs
 
 
-def _as_capped(values: Iterable[str] | None, keep: int, intern: bool = False) -> CappedSet | None:
+def _as_capped(
+    values: Iterable[str] | None, keep: int, intern: bool = False, extra: int = 56
+) -> CappedSet | None:
     if values is None:
         return None
     if isinstance(values, CappedSet):
         return values
-    return CappedSet(keep, (_intern(v) if intern else v for v in values))
+    return CappedSet(keep, (_intern(v) if intern else v for v in values), extra)
 
 
 # ------------------------------------------------------------ numeric layout
@@ -389,15 +400,19 @@ class AccountState:
         ip = client.ip
         if ip is not None and ip != self.last_ip:
             self.last_ip = ip
-            if self._ips is None:
-                self._ips = CappedSet(self.MAX_SET)
-            self._ips.add(ip)
+            ips = self._ips
+            if ips is None:
+                ips = self._ips = CappedSet(self.MAX_SET)
+            if ip not in ips.values:  # rotating among kept addresses: nothing to do
+                ips.add(ip)
         ua = client.user_agent
         if ua is not None and ua != self.last_user_agent:
             ua = self.last_user_agent = _intern(ua)
-            if self._user_agents is None:
-                self._user_agents = CappedSet(self.MAX_SET)
-            self._user_agents.add(ua)
+            uas = self._user_agents
+            if uas is None:
+                uas = self._user_agents = CappedSet(self.MAX_SET)
+            if ua not in uas.values:
+                uas.add(ua)
         tls = client.tls_fingerprint
         if tls is not None and tls != self.last_tls:
             self.last_tls = _intern(tls)
@@ -405,7 +420,7 @@ class AccountState:
             self.last_asn = client.asn
         if ex.user_id is not None:
             if self._user_ids is None:
-                self._user_ids = CappedSet(1)  # only the count is used
+                self._user_ids = CappedSet(1, extra=7)  # only the count (<= 1?) is used
             self._user_ids.add(ex.user_id)
         model = ex.model
         if model and model not in self._models and len(self._models) < 2 * self.MAX_MODELS:
@@ -492,20 +507,35 @@ class AccountState:
                     self._add_capability(cap, 1)
 
     def _keep_detail(self, name: str, detail: str) -> None:
-        """Keep the words of the strongest few non-capability signals (ties: first seen)."""
+        """Keep the words of the strongest few non-capability signals.
+
+        Called when ``name``'s best score rose. The kept names are always the top
+        ``_DETAILS_KEPT`` by (best score, first seen), as fusion ranks them; a best
+        score only rises, so a kept name stays kept and a new one can displace only
+        the weakest kept name.
+        """
+        kept = self._details
+        words = _truncate(detail)
+        for j in range(0, len(kept), 2):
+            if kept[j] == name:  # already among the strongest: new words for its new best
+                self._details = (*kept[:j], name, words, *kept[j + 2 :])
+                return
+        if len(kept) < 2 * _DETAILS_KEPT:
+            # fewer kept than the cap: every non-capability name is kept, so this one joins
+            self._details = (*kept, name, words)
+            return
         names, stats = self._sig_names, self._sig_stats
         assert stats is not None
-        ranked = sorted(
-            (i for i, n in enumerate(names) if not n.startswith("capability.")),
-            key=lambda i: -stats[3 * i + 2],
-        )[:_DETAILS_KEPT]
-        top = [names[i] for i in ranked]
-        if name not in top:
-            return
-        old = self._details
-        kept = dict(zip(old[::2], old[1::2], strict=True))
-        kept[name] = _truncate(detail)
-        self._details = tuple(x for n in top if n in kept for x in (n, kept[n]))
+        # weakest kept name: lowest best score, and among equals the latest seen
+        weakest, weakest_key = -1, (math.inf, 0)
+        for j in range(0, len(kept), 2):
+            pos = names.index(kept[j])
+            key = (stats[3 * pos + 2], -pos)
+            if key < weakest_key:
+                weakest, weakest_key = j, key
+        pos = names.index(name)
+        if (stats[3 * pos + 2], -pos) > weakest_key:
+            self._details = (*kept[:weakest], *kept[weakest + 2 :], name, words)
 
     def _add_capability(self, cap: str, k: int) -> None:
         self._cap_names = (*self._cap_names, _intern(cap))
@@ -558,12 +588,12 @@ class AccountState:
         """End-user ids the customer passed; only their count is kept exactly."""
         uids = self._user_ids
         if uids is None:
-            uids = self._user_ids = CappedSet(1)
+            uids = self._user_ids = CappedSet(1, extra=7)
         return uids
 
     @user_ids.setter
     def user_ids(self, values: Iterable[str] | None) -> None:
-        self._user_ids = _as_capped(values, 1)
+        self._user_ids = _as_capped(values, 1, extra=7)
 
     @property
     def n_user_ids(self) -> int:

@@ -152,10 +152,11 @@ class FamilyStats:
         self.exchanges += 1
         self.last_ts = ts
         self.extraction_sum += extraction
-        if account_id not in self.accounts:
+        if account_id not in self.accounts and len(self.accounts) < self.MAX_TRACKED:
+            # exact up to the cap; past it the count stays a lower bound, since an
+            # untracked account cannot be told apart from one already counted
+            self.accounts.add(account_id)
             self.account_count += 1
-            if len(self.accounts) < self.MAX_TRACKED:
-                self.accounts.add(account_id)
         if operator is not None and len(self.operators) < self.MAX_TRACKED:
             self.operators.add(operator)
         for cap in capabilities:

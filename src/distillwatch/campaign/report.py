@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from distillwatch.behaviour.account import EXTRACTION_CAPABILITIES
+from distillwatch.campaign.links import GroupAggregate
 
 if TYPE_CHECKING:
     from distillwatch.behaviour.account import AccountState
@@ -38,22 +39,38 @@ def _top(counter: Counter, n: int = _MAX_INDICATORS) -> list:
 
 
 def build_campaign_records(engine: Engine) -> list[dict]:
-    """One record per group with at least two flagged members, highest risk first."""
+    """One record per campaign with at least two flagged members, highest risk first.
+
+    A campaign is the re-clustered one from ``Engine.finalize`` when the account
+    is in one, else its online operator group; the same key names the account's
+    ``campaign_id``. Volume timelines and model pivots come from the online
+    groups of the members.
+    """
     from distillwatch.engine import campaign_id_for
 
     members: dict[str, list[AccountState]] = {}
+    roots: dict[str, set[str]] = {}
     for st in engine.accounts.values():
         if st.verdict == "benign":
             continue
         root, agg = engine.groups.group_of(st.account_id)
-        if agg.members >= 2 and agg.flagged >= 2:
-            members.setdefault(root, []).append(st)
+        cluster = engine.cluster_of.get(st.account_id)
+        if cluster is not None:
+            key = min(cluster.accounts)
+        elif agg.members >= 2 and agg.flagged >= 2:
+            key = root
+        else:
+            continue
+        members.setdefault(key, []).append(st)
+        roots.setdefault(key, set()).add(root)
     records = []
-    for root, accts in members.items():
+    for key, accts in members.items():
         if len(accts) < 2:
             continue
-        agg = engine.groups.aggregate[root]
-        records.append(_record(engine, campaign_id_for(root), accts, agg))
+        agg = GroupAggregate()
+        for root in sorted(roots[key]):
+            agg.absorb(engine.groups.aggregate[root])
+        records.append(_record(engine, campaign_id_for(key), accts, agg))
     records.sort(key=lambda r: (-r["risk"], -r["exchanges"]))
     return records
 
