@@ -221,3 +221,22 @@ def test_usage_errors(tmp_path: Path) -> None:
     blocker.write_text("x")
     result = runner.invoke(app, ["scan", str(log), "--out", str(blocker / "sub")])
     assert result.exit_code == 4
+
+
+def test_export_stix_from_a_scan(tmp_path: Path) -> None:
+    import stix2
+
+    log = tmp_path / "log.jsonl"
+    make_log(log, days=1)
+    run_scan([log], tmp_path / "out")
+    result = CliRunner().invoke(
+        app, ["export-stix", str(tmp_path / "out"), "--out", str(tmp_path / "b.json")]
+    )
+    assert result.exit_code == 0, result.output
+    bundle = stix2.parse((tmp_path / "b.json").read_text())
+    campaigns = read_jsonl(tmp_path / "out" / "campaigns.jsonl")
+    assert sum(1 for o in bundle.objects if o.type == "campaign") == len(campaigns) >= 1
+    missing = CliRunner().invoke(
+        app, ["export-stix", str(tmp_path / "nope"), "--out", str(tmp_path / "c.json")]
+    )
+    assert missing.exit_code == 3

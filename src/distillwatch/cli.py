@@ -155,6 +155,28 @@ def demo(
     )
 
 
+@app.command("export-stix")
+def export_stix(
+    scan_dir: Annotated[Path, typer.Argument(help="A scan output folder (reads campaigns.jsonl).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the STIX 2.1 bundle.")],
+    producer: Annotated[str, typer.Option(help="Name of your organisation, as the producer.")] = "distillwatch",
+) -> None:
+    """Export the campaigns' shareable indicators as a STIX 2.1 bundle for peers."""
+    import orjson
+
+    from distillwatch.campaign.stix import campaigns_to_stix
+
+    path = scan_dir / "campaigns.jsonl"
+    if not path.is_file():
+        _fail(f"{path} does not exist: run a scan into {scan_dir} first", 3)
+    campaigns = [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+    try:
+        out.write_text(campaigns_to_stix(campaigns, producer=producer), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {out}: {exc.strerror or exc}", 4)
+    console.print(f"{len(campaigns)} campaigns exported to {out}")
+
+
 @app.command()
 def serve(
     upstream: Annotated[str, typer.Option(help="Base URL of the model API to protect.")],
