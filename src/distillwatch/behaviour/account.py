@@ -34,6 +34,7 @@ import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
+from itertools import repeat
 from typing import Any
 
 from distillwatch.record import Exchange
@@ -603,7 +604,7 @@ class AccountState:
     def models(self) -> dict[str, float]:
         """Model -> first use (a copy), capped at MAX_MODELS models."""
         m = self._models
-        return dict(zip(m[::2], m[1::2], strict=True))  # type: ignore[arg-type]
+        return dict(zip(m[::2], m[1::2], strict=False))  # type: ignore[arg-type]
 
     @models.setter
     def models(self, values: Mapping[str, float]) -> None:
@@ -636,13 +637,13 @@ class AccountState:
     def signal_counts(self) -> dict[str, int]:
         """Signal name -> exchanges that carried it (a copy, first-seen order)."""
         s = self._sig_stats
-        return {n: int(s[3 * i]) for i, n in enumerate(self._sig_names)} if s else {}
+        return {n: int(c) for n, c in zip(self._sig_names, s[::3], strict=False)} if s else {}
 
     @property
     def signal_sums(self) -> dict[str, float]:
         """Signal name -> summed score (a copy)."""
         s = self._sig_stats
-        return {n: s[3 * i + 1] for i, n in enumerate(self._sig_names)} if s else {}
+        return dict(zip(self._sig_names, s[1::3], strict=False)) if s else {}
 
     @property
     def signal_best(self) -> dict[str, tuple[float, str]]:
@@ -651,15 +652,19 @@ class AccountState:
         s = self._sig_stats
         if not s:
             return {}
+        # built in C (fusion reads it on every re-score), then the few kept words set
+        out = dict(zip(self._sig_names, zip(s[2::3], repeat("")), strict=False))
         d = self._details
-        words = dict(zip(d[::2], d[1::2], strict=True))
-        return {n: (s[3 * i + 2], words.get(n, "")) for i, n in enumerate(self._sig_names)}
+        for j in range(0, len(d), 2):
+            name = d[j]
+            out[name] = (out[name][0], d[j + 1])
+        return out
 
     @property
     def capabilities(self) -> dict[str, int]:
         """Capability -> exchanges tagged with it (a copy, first-seen order)."""
         c = self._cap_counts
-        return dict(zip(self._cap_names, c, strict=True)) if c else {}
+        return dict(zip(self._cap_names, c, strict=False)) if c else {}
 
     @capabilities.setter
     def capabilities(self, values: Mapping[str, int]) -> None:
@@ -774,10 +779,10 @@ class AccountState:
         if state[0] != _STATE_VERSION:
             raise ValueError(f"unknown AccountState layout {state[0]!r}")
         _, plain, shared, counts, uas, models, sig_names, sig, details, cap_names, caps = state
-        for name, value in zip(self._PLAIN, plain, strict=True):
+        for name, value in zip(self._PLAIN, plain, strict=False):
             setattr(self, name, value)
         # a fresh process shares nothing yet: intern again what accounts have in common
-        for name, value in zip(self._SHARED, shared, strict=True):
+        for name, value in zip(self._SHARED, shared, strict=False):
             setattr(self, name, _intern(value) if value is not None else None)
         self._counts = array("I", counts)
         if uas is not None:

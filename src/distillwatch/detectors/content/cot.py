@@ -93,13 +93,15 @@ _GIVEN = Rule(
 )
 # Concept co-occurrence, for paraphrases the phrase rules miss: an answer that
 # is handed over, a request to produce reasoning, both within a few sentences.
+# "final" is not a marker of a handed-over answer: "show your reasoning, then give
+# the final answer" is how evaluation prompts ask for one.
 _ANSWER_GIVEN = Rule(
     rx(
-        r"\b(?:known|given|accepted|gold|correct|final|reference|completed|finished|provided|existing|official|expected|target)"
+        r"\b(?:known|given|accepted|gold|correct|reference|completed|finished|provided|existing|official|expected|target)"
         r" (?:\w+ ){0,2}?(?:answer|solution|result|response|reply|label|output|conclusion)s?\b",
         r"\b(?:answer|solution|result|response|reply|label|output)s? (?:is |was |has been )?(?:already|known|given|provided)\b",
     ),
-    ("known", "given", "accepted", "gold", "correct", "final", "reference", "completed", "finished", "provided", "existing",
+    ("known", "given", "accepted", "gold", "correct", "reference", "completed", "finished", "provided", "existing",
      "official", "expected", "target", "answer", "solution", "result", "response", "reply", "label", "output"),
     limit=6,
 )  # fmt: skip
