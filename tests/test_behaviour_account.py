@@ -236,6 +236,7 @@ def test_kept_details_match_a_full_ranking_on_random_sequences() -> None:
         assert list(got) == list(best)  # first-seen order, as fusion's stable sort needs
         assert {n for n, (_, d) in got.items() if d} == set(ranked)
         assert all(got[n][1] == best[n][1] for n in ranked)
+        assert st.strongest_signals(4) == sorted(got.items(), key=lambda kv: -kv[1][0])[:4]
 
 
 def test_families_and_family_share() -> None:

@@ -660,6 +660,19 @@ class AccountState:
             out[name] = (out[name][0], d[j + 1])
         return out
 
+    def strongest_signals(self, k: int = 4) -> list[tuple[str, tuple[float, str]]]:
+        """``sorted(signal_best.items(), key=-score)[:k]`` without building the whole dict:
+        the (name, (best score, detail)) pairs fusion shows as evidence."""
+        s = self._sig_stats
+        if not s:
+            return []
+        bests = s[2::3]
+        order = sorted(range(len(bests)), key=lambda i: -bests[i])[:k]
+        d = self._details
+        words = dict(zip(d[::2], d[1::2], strict=False)) if d else {}
+        names = self._sig_names
+        return [(names[i], (bests[i], words.get(names[i], ""))) for i in order]
+
     @property
     def capabilities(self) -> dict[str, int]:
         """Capability -> exchanges tagged with it (a copy, first-seen order)."""
@@ -779,10 +792,10 @@ class AccountState:
         if state[0] != _STATE_VERSION:
             raise ValueError(f"unknown AccountState layout {state[0]!r}")
         _, plain, shared, counts, uas, models, sig_names, sig, details, cap_names, caps = state
-        for name, value in zip(self._PLAIN, plain, strict=False):
+        for name, value in zip(self._PLAIN, plain, strict=True):
             setattr(self, name, value)
         # a fresh process shares nothing yet: intern again what accounts have in common
-        for name, value in zip(self._SHARED, shared, strict=False):
+        for name, value in zip(self._SHARED, shared, strict=True):
             setattr(self, name, _intern(value) if value is not None else None)
         self._counts = array("I", counts)
         if uas is not None:
