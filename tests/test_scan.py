@@ -240,3 +240,20 @@ def test_export_stix_from_a_scan(tmp_path: Path) -> None:
         app, ["export-stix", str(tmp_path / "nope"), "--out", str(tmp_path / "c.json")]
     )
     assert missing.exit_code == 3
+
+
+def test_rescanning_the_same_log_does_not_count_twice(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    recs = make_log(log, days=1)
+    db = tmp_path / "s.duckdb"
+    run_scan([log], tmp_path / "o1", db=db)
+    again = run_scan([log], tmp_path / "o2", db=db)
+    assert again.resumed and again.already_scanned == len(recs)
+    assert again.read + again.rejected == again.lines
+    first = {
+        a["account_id"]: a["exchanges"] for a in read_jsonl(tmp_path / "o1" / "accounts.jsonl")
+    }
+    second = {
+        a["account_id"]: a["exchanges"] for a in read_jsonl(tmp_path / "o2" / "accounts.jsonl")
+    }
+    assert first == second

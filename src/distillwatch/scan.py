@@ -45,6 +45,9 @@ class ScanSummary:
     campaigns: int
     seconds: float
     resumed: bool = False
+    already_scanned: int = (
+        0  # read, but not observed again: at or before the resumed state's last ts
+    )
     first_ts: str | None = None
     last_ts: str | None = None
 
@@ -162,6 +165,9 @@ def _replay(
         rejected_fh.write(orjson.dumps(asdict(rej)) + b"\n")
 
     stream = ExchangeStream(paths, on_reject=on_reject)
+    # on resume, exchanges up to the saved state's last ts were observed by an earlier scan
+    already_seen_until = engine.last_ts if engine.exchanges_seen else float("-inf")
+    skipped = 0
     rows: list[dict] = []
     first = last = None
     bar = _progress_bar() if progress else None
@@ -170,6 +176,9 @@ def _replay(
         if bar:
             bar.start()
         for i, ex in enumerate(stream, 1):
+            if ex.ts <= already_seen_until:
+                skipped += 1  # a resumed scan never counts an exchange of an earlier scan twice
+                continue
             verdict = engine.observe(ex)
             if first is None:
                 first = ex.ts
@@ -208,6 +217,7 @@ def _replay(
         seconds=0.0,
         first_ts=iso(first) if first is not None else None,
         last_ts=iso(last) if last is not None else None,
+        already_scanned=skipped,
     )
 
 
