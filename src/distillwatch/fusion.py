@@ -288,10 +288,12 @@ def fuse_account(
     if k > 0 and explain:
         ev.append(Signal("campaign.membership", round(k, 3), campaign_detail))
     risk = 1.0 - (1.0 - own) * (1.0 - p) * (1.0 - k)
-    for name, (score, detail) in sorted(st.signal_best.items(), key=lambda kv: -kv[1][0])[:4]:
-        if explain and not name.startswith("capability."):
-            ev.append(
-                Signal(name, round(score, 3), f"{st.signal_counts[name]}x; strongest: {detail}")
-            )
+    if explain:
+        best = sorted(st.signal_best.items(), key=lambda kv: -kv[1][0])[:4]
+        for name, (score, detail) in best:
+            if not name.startswith("capability."):
+                ev.append(
+                    Signal(name, round(score, 3), f"{st.signal_counts[name]}x; strongest: {detail}")
+                )
     ev.sort(key=lambda sig: -sig.score)
     return FusionResult(risk=_clamp(risk), content=c, scale=s, pattern=p, campaign=k, evidence=ev)

@@ -10,9 +10,10 @@ Memory is the constraint (issue 5: <= 4 KB per account, so a million accounts
 fit in 4 GB), hence the layout:
 
 * the fields every exchange touches (count, last timestamp, gap moments,
-  tokens) are plain slots, for speed; the hour histogram and the counters
-  that move only on some exchanges share one 32-bit ``array``: 4 bytes each,
-  where a Python int above 256 in a slot costs 36; public names are properties;
+  tokens) and those fusion reads on every re-score are plain slots, for speed;
+  the hour histogram and the other counters share one 32-bit ``array``: 4
+  bytes each, where a Python int above 256 in a slot costs 36 (their public
+  names are properties);
 * containers are created on first use (most accounts never declare a tool,
   carry a prompt family or trigger a content signal);
 * addresses, user agents and end-user ids keep a few real values and 4-byte
@@ -205,30 +206,18 @@ def _as_capped(
 _COUNT_FIELDS = (
     "fast_gaps",  # gaps under 2 s: machine-like bursts
     "first_day",  # day number (since the epoch) of the first exchange
-    "max_tokens_high",  # requests asking for >= 8K output tokens
-    "logprobs",
-    "multi_n",
     "reasoning_max",  # reasoning effort / thinking budget at a maximum
     "images",
     "tool_requests",
-    "distinct_tool_schemas",  # lower bound, counted by TopK misses
-    "extraction_hits",  # exchanges with extraction score >= 0.5
-    "strong_hits",  # exchanges with an explicit extraction request (score >= 0.8)
     "family_exchanges",  # exchanges that belonged to any recurring family
 )
 _HOURS = 24
 (
     _FAST_GAPS,
     _FIRST_DAY,
-    _MAX_TOKENS_HIGH,
-    _LOGPROBS,
-    _MULTI_N,
     _REASONING_MAX,
     _IMAGES,
     _TOOL_REQUESTS,
-    _DISTINCT_TOOL_SCHEMAS,
-    _EXTRACTION_HITS,
-    _STRONG_HITS,
     _FAMILY_EXCHANGES,
 ) = range(_HOURS, _HOURS + len(_COUNT_FIELDS))
 _ZERO_COUNTS = array("I", [0] * (_HOURS + len(_COUNT_FIELDS)))
@@ -277,6 +266,13 @@ class AccountState:
         "input_tokens",
         "output_tokens",
         "extraction_sum",  # summed per-exchange extraction score
+        "extraction_hits",  # exchanges with extraction score >= 0.5
+        "strong_hits",  # exchanges with an explicit extraction request (score >= 0.8)
+        "max_tokens_high",  # requests asking for >= 8K output tokens
+        "logprobs",
+        "multi_n",
+        "distinct_tool_schemas",  # lower bound, counted by TopK misses
+        "families",  # prompt families the account sends most (TopK; its table is lazy)
         "day_mask",  # bit d set = active on first_day + d (first 256 days)
         "risk",  # verdict bookkeeping, set by fusion
         "verdict",
@@ -288,7 +284,6 @@ class AccountState:
         "_user_ids",
         "_models",  # flat (model, first ts, model, first ts, ...), capped
         "_tool_schemas",
-        "_families",
         "_sig_names",  # signal names in order of first appearance
         "_sig_stats",  # per signal: count, score sum, best score
         "_details",  # flat (name, detail, ...) for the strongest few non-capability signals
@@ -299,15 +294,9 @@ class AccountState:
     # counters of _COUNT_FIELDS (fast_gaps, first_day, ...) are properties added after the class
     fast_gaps: int
     first_day: int
-    max_tokens_high: int
-    logprobs: int
-    multi_n: int
     reasoning_max: int
     images: int
     tool_requests: int
-    distinct_tool_schemas: int
-    extraction_hits: int
-    strong_hits: int
     family_exchanges: int
 
     MAX_SET = 8  # real values kept per address / user-agent set
@@ -337,6 +326,13 @@ class AccountState:
         self.input_tokens = 0
         self.output_tokens = 0
         self.extraction_sum = 0.0
+        self.extraction_hits = 0
+        self.strong_hits = 0
+        self.max_tokens_high = 0
+        self.logprobs = 0
+        self.multi_n = 0
+        self.distinct_tool_schemas = 0
+        self.families = TopK(self.FAMILY_SLOTS)
         self.day_mask = 0
         self.risk = 0.0
         self.verdict = "benign"
@@ -348,7 +344,6 @@ class AccountState:
         self._user_ids: CappedSet | None = None
         self._models: tuple[str | float, ...] = ()
         self._tool_schemas: TopK | None = None
-        self._families: TopK | None = None
         self._sig_names: tuple[str, ...] = ()
         self._sig_stats: array | None = None
         self._details: tuple[str, ...] = ()
@@ -438,11 +433,11 @@ class AccountState:
         if ex.output_tokens:
             self.output_tokens += ex.output_tokens
         if ex.max_tokens is not None and ex.max_tokens >= 8192:
-            counts[_MAX_TOKENS_HIGH] += 1
+            self.max_tokens_high += 1
         if ex.logprobs or (ex.top_logprobs or 0) > 0:
-            counts[_LOGPROBS] += 1
+            self.logprobs += 1
         if (ex.n or 1) > 1:
-            counts[_MULTI_N] += 1
+            self.multi_n += 1
         if ex.reasoning_effort in ("high", "xhigh", "max") or (ex.thinking_budget or 0) >= 16000:
             counts[_REASONING_MAX] += 1
         for t in ex.turns:
@@ -456,23 +451,21 @@ class AccountState:
             if schemas is None:
                 schemas = self._tool_schemas = TopK(self.TOOL_SCHEMA_SLOTS)
             if schemas._counts is None or schema not in schemas._counts:
-                counts[_DISTINCT_TOOL_SCHEMAS] += 1
+                self.distinct_tool_schemas += 1
             schemas.add(schema)
 
         # content evidence
         self.extraction_sum += extraction
         if extraction >= 0.5:
-            counts[_EXTRACTION_HITS] += 1
+            self.extraction_hits += 1
             if extraction >= 0.8:
-                counts[_STRONG_HITS] += 1
+                self.strong_hits += 1
         if signals:
             self._learn_signals(signals)
         in_family = False
         for fam in families:
             if fam is not None:
-                table = self._families
-                if table is None:
-                    table = self._families = TopK(self.FAMILY_SLOTS)
+                table = self.families
                 if table._counts is None or fam not in table._counts:
                     fam = _intern(fam)  # one copy per family across all accounts
                 table.add(fam)
@@ -622,18 +615,6 @@ class AccountState:
         self._tool_schemas = table
 
     @property
-    def families(self) -> TopK:
-        """Prompt families the account sends most (space-saving top-k)."""
-        table = self._families
-        if table is None:
-            table = self._families = TopK(self.FAMILY_SLOTS)
-        return table
-
-    @families.setter
-    def families(self, table: TopK) -> None:
-        self._families = table
-
-    @property
     def signal_counts(self) -> dict[str, int]:
         """Signal name -> exchanges that carried it (a copy, first-seen order)."""
         s = self._sig_stats
@@ -723,9 +704,7 @@ class AccountState:
 
     @property
     def top_family_share(self) -> float:
-        if not self.n or self._families is None:
-            return 0.0
-        return self._families.top()[1] / self.n
+        return self.families.top()[1] / self.n if self.n else 0.0
 
     def capability_coverage(self, share: float = 0.05) -> int:
         """How many capability areas make up a real part of the traffic: a product is
@@ -743,14 +722,13 @@ class AccountState:
         if not s:
             return []
         floor = max(min_count, self.n // 50)
-        out = []
-        for i, name in enumerate(self._sig_names):
-            count = s[3 * i]
-            if count < floor or name.startswith(("capability.", "param.")):
-                continue
-            if s[3 * i + 1] / count >= min_mean:
-                out.append(name)
-        return out
+        return [
+            name
+            for name, count, total in zip(self._sig_names, s[::3], s[1::3], strict=False)
+            if count >= floor
+            and total / count >= min_mean
+            and not name.startswith(("capability.", "param."))
+        ]
 
     def extraction_capabilities(self, min_count: int = 3) -> list[str]:
         caps = self.capabilities
@@ -767,7 +745,9 @@ class AccountState:
         "account_id", "org_id", "payment_fingerprint", "created_at", "verified", "last_ip",
         "last_asn", "n", "first_ts", "last_ts", "gap_n", "gap_mean", "gap_m2", "single_turn",
         "input_tokens", "output_tokens", "extraction_sum", "day_mask", "risk", "verdict",
-        "first_flagged_ts", "own_flagged", "_ips", "_user_ids", "_tool_schemas", "_families",
+        "first_flagged_ts", "own_flagged", "_ips", "_user_ids", "_tool_schemas", "families",
+        "extraction_hits", "strong_hits", "max_tokens_high", "logprobs", "multi_n",
+        "distinct_tool_schemas",
     )  # fmt: skip
     _SHARED = ("tier", "email_domain", "last_user_agent", "last_tls")  # interned again on load
 
