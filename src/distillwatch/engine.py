@@ -25,7 +25,7 @@ from distillwatch.campaign.families import FamilyIndex
 from distillwatch.campaign.graph import Cluster
 from distillwatch.campaign.links import GroupAggregate, OperatorGroups
 from distillwatch.detectors.base import Detector, Signal, default_registry
-from distillwatch.fusion import FusionConfig, family_risk, fuse_account, verdict_for
+from distillwatch.fusion import FusionConfig, FusionResult, family_risk, fuse_account, verdict_for
 from distillwatch.record import Exchange
 
 __all__ = ["EngineConfig", "AccountVerdict", "Assessment", "Engine"]
@@ -94,7 +94,9 @@ class Engine:
         self.exchanges_seen = 0
         self.last_ts = 0.0
         self.cluster_of: dict[str, Cluster] = {}  # set by finalize(): hindsight campaigns
-        self.last_signals: list[Signal] = []  # of the latest observed exchange, for per-exchange logs
+        self.last_signals: list[
+            Signal
+        ] = []  # of the latest observed exchange, for per-exchange logs
         self.last_family: str | None = None
 
     # ------------------------------------------------------------ hot path
@@ -253,7 +255,9 @@ class Engine:
             self._set_verdict(st, 0.0, ts, own_flag=0.0)
             return self._verdict(st, [], with_capabilities=False)
         vol = self.population.percentile("per_day", st.per_active_day)
-        res = fuse_account(st, vol, pattern, pdetail, camp, cdetail, self.config.fusion, explain=False)
+        res = fuse_account(
+            st, vol, pattern, pdetail, camp, cdetail, self.config.fusion, explain=False
+        )
         self._set_verdict(st, res.risk, ts, own_flag=max(res.risk - res.campaign, 0.0))
         return self._verdict(st, res.evidence, with_capabilities=False)
 
@@ -348,25 +352,23 @@ class Engine:
         self.cluster_of = {a: c for c in clusters for a in c.accounts}
         self._refuse(self.accounts[a] for a in self.cluster_of)
 
+    def _fuse(self, st: AccountState, explain: bool) -> FusionResult:
+        """Fuse one account with the current population, families and campaigns."""
+        vol = self.population.percentile("per_day", st.per_active_day)
+        pattern, pdetail = self._pattern(st, explain=explain)
+        camp, cdetail, _ = self._campaign(st)
+        return fuse_account(st, vol, pattern, pdetail, camp, cdetail, self.config.fusion, explain)
+
     def _refuse(self, accounts: Iterable[AccountState]) -> None:
         for st in accounts:
-            vol = self.population.percentile("per_day", st.per_active_day)
-            pattern, pdetail = self._pattern(st)
-            camp, cdetail, _ = self._campaign(st)
-            res = fuse_account(
-                st, vol, pattern, pdetail, camp, cdetail, self.config.fusion, explain=False
-            )
+            res = self._fuse(st, explain=False)
             self._set_verdict(st, res.risk, None, own_flag=max(res.risk - res.campaign, 0.0))
 
     def account_verdicts(self) -> list[AccountVerdict]:
-        out = []
-        for st in self.accounts.values():
-            vol = self.population.percentile("per_day", st.per_active_day)
-            pattern, pdetail = self._pattern(st, explain=True)
-            camp, cdetail, _ = self._campaign(st)
-            res = fuse_account(st, vol, pattern, pdetail, camp, cdetail, self.config.fusion)
-            out.append(self._verdict(st, res.evidence))
-        return out
+        return [
+            self._verdict(st, self._fuse(st, explain=True).evidence)
+            for st in self.accounts.values()
+        ]
 
     def campaigns(self) -> list[dict]:
         from distillwatch.campaign.report import build_campaign_records
