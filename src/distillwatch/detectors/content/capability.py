@@ -87,7 +87,7 @@ _DATA_RULE = Rule(
     limit=4,
 )  # fmt: skip
 _SCREEN_RULE = Rule(_SCREEN, ("screenshot",), ("截图",), before=10, after=320, limit=2)
-_COMPUTER_TOOLS = (
+COMPUTER_TOOLS = (  # tool names that mean computer control; shared with tool_harvest
     "computer",
     "screenshot",
     "mouse",
@@ -139,7 +139,7 @@ class CapabilityDetector:
                     "tool_use",
                 )
             )
-            computer = [n for n in names if any(k in n.lower() for k in _COMPUTER_TOOLS)]
+            computer = [n for n in names if any(k in n.lower() for k in COMPUTER_TOOLS)]
             if computer:
                 out.append(
                     _tag(

@@ -28,6 +28,7 @@ import re
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
+from distillwatch.detectors.content.capability import COMPUTER_TOOLS as _COMPUTER_TOOLS
 from distillwatch.detectors.content.text import (
     ContentDetector,
     Part,
@@ -163,15 +164,6 @@ _EXPLAIN_EACH = rx(
 )
 _POINTER_WORDS = ("click", "mouse", "cursor", "coordinate", "keyboard", "scroll", "type the")
 _EACH_EN = ("each", "every")
-_COMPUTER_TOOLS = (
-    "computer",
-    "screenshot",
-    "mouse",
-    "click",
-    "keyboard",
-    "browser_action",
-    "desktop",
-)
 
 
 @register
