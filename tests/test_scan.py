@@ -257,3 +257,35 @@ def test_rescanning_the_same_log_does_not_count_twice(tmp_path: Path) -> None:
         a["account_id"]: a["exchanges"] for a in read_jsonl(tmp_path / "o2" / "accounts.jsonl")
     }
     assert first == second
+
+
+def test_worker_processes_give_the_same_results(tmp_path: Path) -> None:
+    """Content detection in worker processes must not change a single verdict or count."""
+    log = tmp_path / "log.jsonl"
+    make_log(log, days=2)
+    with log.open("ab") as fh:  # a bad line still counts as rejected with workers
+        fh.write(b"{not json\n")
+    inline = run_scan([log], tmp_path / "inline", workers=0)
+    pooled = run_scan([log], tmp_path / "pooled", workers=2)
+    assert (inline.lines, inline.read, inline.rejected) == (
+        pooled.lines,
+        pooled.read,
+        pooled.rejected,
+    )
+    assert pooled.rejected == 1
+    for name in ("accounts.jsonl", "campaigns.jsonl", "rejected.jsonl"):
+        assert (tmp_path / "inline" / name).read_bytes() == (
+            tmp_path / "pooled" / name
+        ).read_bytes(), name
+    flagged = [
+        r for r in read_jsonl(tmp_path / "pooled" / "accounts.jsonl") if r["verdict"] != "benign"
+    ]
+    assert {r["account_id"] for r in flagged} >= {f"atk_{a}" for a in range(12)}
+
+
+def test_negative_worker_count_is_a_usage_error(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    make_log(log, days=1)
+    with pytest.raises(ScanError) as exc:
+        run_scan([log], tmp_path / "out", workers=-1)
+    assert exc.value.exit_code == 2

@@ -51,13 +51,26 @@ def scan(
         bool, typer.Option("--fresh", help="Ignore saved state in the store.")
     ] = False,
     top: Annotated[int, typer.Option(help="Rows in the printed tables.")] = 10,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Content-detection processes beside the engine (0: none; "
+            "default: one per core for logs over 32 MB)."
+        ),
+    ] = None,
 ) -> None:
     """Scan exchange logs; write accounts.jsonl, campaigns.jsonl, rejected.jsonl and report.html."""
     from distillwatch.scan import ScanError, run_scan
 
     try:
         summary = run_scan(
-            logs, out, db=db, config=config, progress=console.is_terminal, resume=not fresh
+            logs,
+            out,
+            db=db,
+            config=config,
+            progress=console.is_terminal,
+            resume=not fresh,
+            workers=workers,
         )
     except ScanError as exc:
         _fail(str(exc), exc.exit_code)
@@ -159,7 +172,9 @@ def demo(
 def export_stix(
     scan_dir: Annotated[Path, typer.Argument(help="A scan output folder (reads campaigns.jsonl).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the STIX 2.1 bundle.")],
-    producer: Annotated[str, typer.Option(help="Name of your organisation, as the producer.")] = "distillwatch",
+    producer: Annotated[
+        str, typer.Option(help="Name of your organisation, as the producer.")
+    ] = "distillwatch",
 ) -> None:
     """Export the campaigns' shareable indicators as a STIX 2.1 bundle for peers."""
     import orjson
@@ -187,7 +202,10 @@ def serve(
     port: Annotated[int, typer.Option()] = 8080,
     db: Annotated[Path | None, typer.Option(help="DuckDB store for exchanges and state.")] = None,
     detection: Annotated[
-        bool, typer.Option("--detection/--no-detection", help="Score and enforce, or only proxy and log.")
+        bool,
+        typer.Option(
+            "--detection/--no-detection", help="Score and enforce, or only proxy and log."
+        ),
     ] = True,
 ) -> None:
     """Run the inline gateway: proxy, log, score and enforce in real time."""

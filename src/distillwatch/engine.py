@@ -142,7 +142,7 @@ class Engine:
                 self.flagged_families[fam_id] = fr
                 # link only accounts that carry flagged families repeatedly: a person who
                 # used a common phrase once or twice is not part of the operator's group
-                for acct in fam.accounts if newly else (ex.account_id,):
+                for acct in sorted(fam.accounts) if newly else (ex.account_id,):
                     carrier = self.accounts.get(acct)
                     if carrier is not None and self._flagged_uses(carrier) >= _LINK_USES:
                         self.groups.union(acct, "fam:" + fam_id, "prompt_family")

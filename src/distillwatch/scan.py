@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import orjson
 
 from distillwatch.campaign.report import iso
+from distillwatch.detectors.base import Signal
 from distillwatch.engine import AccountVerdict, Engine, EngineConfig
 from distillwatch.ingest import ExchangeStream
 from distillwatch.ingest.reader import Rejection
+from distillwatch.parallel import ContentPool, default_workers
+from distillwatch.record import Exchange
 
 __all__ = ["ScanSummary", "ScanError", "run_scan", "account_record"]
 
@@ -108,15 +111,45 @@ def run_scan(
     progress: bool = False,
     resume: bool = True,
     on_exchange: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> ScanSummary:
-    """Scan ``paths`` into ``out_dir`` (see scan-output.md); returns the counts."""
+    """Scan ``paths`` into ``out_dir`` (see scan-output.md); returns the counts.
+
+    ``workers`` content-detection processes run beside the engine; ``None``
+    picks by input size and cores (see :func:`distillwatch.parallel.default_workers`),
+    0 keeps everything in this process.
+    """
     started = time.perf_counter()
     paths = [Path(p) for p in paths]
     out_dir = Path(out_dir)
     _check_inputs(paths)
+    if workers is not None and workers < 0:
+        raise ScanError("--workers must be 0 or more", 2)
     _prepare_out(out_dir)
     cfg = load_config(config)
 
+    if workers is None:
+        workers = default_workers(sum(p.stat().st_size for p in paths))
+    # the pool forks before the store opens, so no worker inherits the store's threads
+    pool = ContentPool(workers, cfg.detectors) if workers > 0 else None
+    try:
+        return _scan_with(paths, out_dir, db, cfg, progress, resume, on_exchange, pool, started)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _scan_with(
+    paths: list[Path],
+    out_dir: Path,
+    db: Path | None,
+    cfg: EngineConfig,
+    progress: bool,
+    resume: bool,
+    on_exchange: Callable[[int], None] | None,
+    pool: ContentPool | None,
+    started: float,
+) -> ScanSummary:
     from distillwatch.store import open_store
 
     db_path = Path(db) if db is not None else out_dir / "distillwatch.duckdb"
@@ -127,7 +160,7 @@ def run_scan(
     try:
         blob = store.load_state(_STATE_KEY) if resume else None
         engine = Engine.from_state_bytes(blob, cfg) if blob else Engine(cfg)
-        summary = _replay(engine, store, paths, out_dir, progress, on_exchange)
+        summary = _replay(engine, store, paths, out_dir, progress, on_exchange, pool)
         summary.resumed = blob is not None
         engine.finalize()
         verdicts = [account_record(v) for v in engine.account_verdicts()]
@@ -158,6 +191,7 @@ def _replay(
     out_dir: Path,
     progress: bool,
     on_exchange: Callable[[int], None] | None,
+    pool: ContentPool | None = None,
 ) -> ScanSummary:
     rejected_fh = open(out_dir / "rejected.jsonl", "wb")  # noqa: SIM115 - closed below
 
@@ -175,11 +209,22 @@ def _replay(
         task = bar.add_task("scanning", total=None) if bar else None
         if bar:
             bar.start()
-        for i, ex in enumerate(stream, 1):
-            if ex.ts <= already_seen_until:
-                skipped += 1  # a resumed scan never counts an exchange of an earlier scan twice
-                continue
-            verdict = engine.observe(ex)
+
+        def fresh_pairs() -> Iterator[tuple[Exchange, bytes | dict]]:
+            nonlocal skipped
+            for pair in stream.pairs():
+                if pair[0].ts <= already_seen_until:
+                    skipped += 1  # a resumed scan never counts an exchange of an earlier scan twice
+                    continue
+                yield pair
+
+        observed: Iterable[tuple[Exchange, list[Signal] | None]] = (
+            pool.map_ordered(fresh_pairs())
+            if pool is not None
+            else ((ex, None) for ex, _raw in fresh_pairs())
+        )
+        for i, (ex, signals) in enumerate(observed, 1):
+            verdict = engine.observe(ex, signals)
             if first is None:
                 first = ex.ts
             last = ex.ts

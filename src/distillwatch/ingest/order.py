@@ -34,8 +34,8 @@ DEFAULT_CHUNK_BYTES = 128 << 20  # raw line bytes held before a chunk is spilled
 _SPILL_BATCH = 1024  # records per pickle frame in a spill file
 _MAX_FAN_IN = 128  # runs merged at once; more are merged in rounds first
 
-# (ts, file index, line number, payload); payload is an Exchange for streamed
-# files and the raw line (bytes, or dict for Parquet) for spilled runs. The
+# (ts, file index, line number, payload); payload is (Exchange, raw line) for
+# streamed files and the raw line (bytes, or dict for Parquet) for spilled runs. The
 # first three are unique, so tuples sort and merge without ever comparing payloads.
 _Entry = tuple[float, int, int, Any]
 
@@ -262,7 +262,7 @@ class ExchangeStream:
                 self._reject(Rejection(name, line_no, reason, rejection_text(raw)))
                 continue
             last = exchange.ts
-            yield exchange.ts, index, line_no, exchange
+            yield exchange.ts, index, line_no, (exchange, raw)
 
     def _spill_unsorted(self, index: int, path: Path, workdir: Path) -> list[Iterator[_Entry]]:
         """Check required fields now (so rejections come in file order), sort chunks by ts,
@@ -310,6 +310,15 @@ class ExchangeStream:
     # -- iteration ---------------------------------------------------------------
 
     def __iter__(self) -> Iterator[Exchange]:
+        for exchange, _raw in self.pairs():
+            yield exchange
+
+    def pairs(self) -> Iterator[tuple[Exchange, bytes | dict]]:
+        """Each exchange with the raw line it was parsed from (bytes, or a dict for Parquet).
+
+        Why: a raw line is far cheaper to send to a worker process than a
+        pickled :class:`Exchange`, so parallel content detection ships these.
+        """
         self.lines = self.read = self.rejected = self.spilled_runs = 0
         with tempfile.TemporaryDirectory(prefix="distillwatch-sort-", dir=self.spill_dir) as tmp:
             workdir = Path(tmp)
@@ -324,11 +333,13 @@ class ExchangeStream:
             sources = streamed + spilled
             merged = sources[0] if len(sources) == 1 else heapq.merge(*sources)
             for _ts, index, line_no, payload in merged:
-                if type(payload) is Exchange:
-                    exchange = payload
-                else:  # a sorted run of lines whose required fields were validated
-                    exchange = self._parse(str(self.paths[index]), line_no, payload)
-                    if exchange is None:
-                        continue
+                if type(payload) is tuple:
+                    self.read += 1
+                    yield payload
+                    continue
+                # a sorted run of lines whose required fields were validated
+                exchange = self._parse(str(self.paths[index]), line_no, payload)
+                if exchange is None:
+                    continue
                 self.read += 1
-                yield exchange
+                yield exchange, payload
