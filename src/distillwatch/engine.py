@@ -35,6 +35,7 @@ _FAMILY_FLAG = 0.5  # family risk at which a family is treated as a distillation
 _LINK_USES = 5  # uses of a flagged family that tie an account to the family's operator group
 _REFUSE_EVERY = 8  # re-fusion period of accounts already at `distillation`
 _PATTERN_USES = 6  # uses of a flagged family at which the pattern counts in full for an account
+_DEDICATED_USES = 2  # uses from which an account whose traffic is mostly flagged families counts in full
 
 
 @dataclass(slots=True)
@@ -199,7 +200,7 @@ class Engine:
         # dedicated accounts (most traffic in flagged families) count from their second use;
         # accounts with cover traffic (hydra) once they reach _PATTERN_USES uses
         participation = min(1.0, uses / _PATTERN_USES)
-        if uses >= 2 and uses >= 0.5 * st.n:
+        if uses >= _DEDICATED_USES and uses >= 0.5 * st.n:
             participation = 1.0
         p = best_fr * participation
         detail = ""

@@ -11,6 +11,8 @@ account was flagged and an operator can tune it:
   percentile among all accounts, round-the-clock activity, machine-regular
   pacing, output harvesting, single-turn use, rotating addresses, a fresh
   account. Busy products show these too, so pace only amplifies content.
+* **explicit** (X): repeated requests that only a distiller makes (fabricate
+  the reasoning behind a given answer, reveal hidden thinking); two suffice.
 * **sweep** (B): coverage-seeking that a product does not show: many
   capability areas, many synthetic tool schemas. Needs some content to count.
 * **pattern** (P): the account carries prompt families flagged as distillation
@@ -21,7 +23,7 @@ account was flagged and an operator can tune it:
   shared flagged families). Guilt by association is bounded: the lift scales
   with the account's own content evidence.
 
-``own = 1 - (1 - C·(a + (1-a)·S)) · (1 - B·min(1, 0.45 + C))`` and
+``own = 1 - (1 - C·(a + (1-a)·S)) · (1 - B·min(1, 0.5 + C + S/2)) · (1 - X)`` and
 ``risk = 1 - (1 - own) · (1 - P) · (1 - K)``; verdict thresholds come from
 :class:`FusionConfig`.
 """
@@ -144,6 +146,27 @@ def _combine(parts: list[_Part], explain: bool) -> tuple[float, list[Signal]]:
         else []
     )
     return 1.0 - prod, ev
+
+
+def _explicit_score(st: AccountState, explain: bool) -> tuple[float, list[Signal]]:
+    """Repeated requests that only a distiller makes, counted without waiting for scale.
+
+    Fabricating the reasoning behind a handed-over answer, or asking for the
+    model's hidden thinking, has no product use (see ``SINGLE_PURPOSE``), so two
+    such requests make an account suspicious on their own, as long as they are
+    not a handful among thousands of a busy shared account's requests.
+    """
+    hits = st.single_purpose_hits
+    if hits < 2:
+        return 0.0, []
+    x = _clamp(0.3 + 0.15 * hits) * _clamp(hits / (0.02 * st.n))
+    if not explain:
+        return x, []
+    detail = (
+        f"{hits} of {st.n} requests explicitly ask to fabricate the reasoning behind a given "
+        "answer or to reveal hidden reasoning"
+    )
+    return x, [Signal("content.single_purpose", round(x, 3), detail)]
 
 
 def _scale_score(st: AccountState, volume_pct: float, explain: bool) -> tuple[float, list[Signal]]:
@@ -279,8 +302,12 @@ def fuse_account(
     b, bev = _sweep_score(st, explain)
     ev.extend(sev)
     ev.extend(bev)
+    x, xev = _explicit_score(st, explain)
+    ev.extend(xev)
     a = cfg.content_alone
-    own = 1.0 - (1.0 - c * (a + (1 - a) * s)) * (1.0 - b * _clamp(0.5 + c))
+    # a sweep counts in full with content or at a machine's pace: developers trying
+    # many things by hand sweep too, but neither at volume nor with extraction prompts
+    own = 1.0 - (1.0 - c * (a + (1 - a) * s)) * (1.0 - b * _clamp(0.5 + c + 0.5 * s)) * (1.0 - x)
     p = pattern
     if p > 0 and explain:
         ev.append(Signal("campaign.prompt_family", round(p, 3), pattern_detail))

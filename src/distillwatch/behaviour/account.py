@@ -40,7 +40,25 @@ from typing import Any
 
 from distillwatch.record import Exchange
 
-__all__ = ["AccountState", "TopK", "CappedSet", "EXTRACTION_CAPABILITIES", "DETAIL_CHARS"]
+__all__ = [
+    "AccountState",
+    "TopK",
+    "CappedSet",
+    "EXTRACTION_CAPABILITIES",
+    "DETAIL_CHARS",
+    "SINGLE_PURPOSE",
+    "SINGLE_PURPOSE_SCORE",
+]
+
+# Explicit requests with no product use: fabricating the reasoning behind a handed-over
+# answer, or asking the model to reveal its hidden thinking. Dual-use techniques (grading,
+# step-by-step demands, synthetic data, tool schemas) are not here: judge pipelines, eval
+# teams and agent products use them every day.
+SINGLE_PURPOSE = frozenset(
+    {"content.reasoning_reconstruction", "content.hidden_reasoning_extraction"}
+)
+SINGLE_PURPOSE_SCORE = 0.8  # the detectors' score for an explicit request of that kind
+
 
 # Capabilities whose requests are what a distiller wants as training data, as
 # opposed to plain capability tags (coding, vision) that every user has.
@@ -210,6 +228,7 @@ _COUNT_FIELDS = (
     "images",
     "tool_requests",
     "family_exchanges",  # exchanges that belonged to any recurring family
+    "single_purpose_hits",  # explicit requests that only a distiller makes (see SINGLE_PURPOSE)
 )
 _HOURS = 24
 (
@@ -219,6 +238,7 @@ _HOURS = 24
     _IMAGES,
     _TOOL_REQUESTS,
     _FAMILY_EXCHANGES,
+    _SINGLE_PURPOSE_HITS,
 ) = range(_HOURS, _HOURS + len(_COUNT_FIELDS))
 _ZERO_COUNTS = array("I", [0] * (_HOURS + len(_COUNT_FIELDS)))
 
@@ -462,6 +482,10 @@ class AccountState:
                 self.strong_hits += 1
         if signals:
             self._learn_signals(signals)
+            for sig in signals:
+                if sig.score >= SINGLE_PURPOSE_SCORE and sig.name in SINGLE_PURPOSE:
+                    counts[_SINGLE_PURPOSE_HITS] += 1
+                    break
         in_family = False
         for fam in families:
             if fam is not None:
@@ -778,6 +802,8 @@ class AccountState:
         for name, value in zip(self._SHARED, shared, strict=True):
             setattr(self, name, _intern(value) if value is not None else None)
         self._counts = array("I", counts)
+        if len(counts) < len(_ZERO_COUNTS):  # saved before newer counters existed
+            self._counts.extend([0] * (len(_ZERO_COUNTS) - len(counts)))
         if uas is not None:
             uas.values = tuple(_intern(v) for v in uas.values)
         self._user_agents = uas
