@@ -88,9 +88,12 @@ def test_run_writes_scores_for_baselines(tmp_path: Path) -> None:
             "2",
             "--work",
             str(tmp_path),
+            "--layers",
         ],
     )
     assert res.exit_code == 0, res.output
     scores = orjson.loads((tmp_path / "scores.json").read_bytes())["scores"]
     assert {"rate limit", "CoT keywords"} <= set(scores)
+    if "distillwatch" in scores:  # the layer ablations ride along with the scan
+        assert {"content only", "without campaigns"} <= set(scores)
     assert "leakage" in res.output

@@ -211,3 +211,37 @@ def test_assess_does_not_change_state() -> None:
     assert a.family_flagged
     assert {k: (s.n, s.risk) for k, s in engine.accounts.items()} == before
     assert engine.families.prompt_miner.counts == counts
+
+
+def _run_layers(top_layer: str) -> dict:
+    from distillwatch.engine import EngineConfig
+
+    rng = random.Random(5)
+    engine = Engine(EngineConfig(top_layer=top_layer), detectors=[KeywordDetector()])
+    for ex in sorted(attack_traffic(rng) + benign_traffic(rng), key=lambda e: e.ts):
+        engine.observe(ex)
+    engine.finalize()
+    if top_layer != "campaign":
+        assert engine.campaigns() == []
+    return {v.account_id: v for v in engine.account_verdicts()}
+
+
+def test_layer_ablation_switches_off_what_it_says() -> None:
+    """content: the strongest single request; behaviour: no campaign evidence or ids."""
+    content = _run_layers("content")
+    assert {v.risk for k, v in content.items() if k.startswith("atk")} == {0.9}
+    assert all(v.campaign_id is None for v in content.values())
+    behaviour = _run_layers("behaviour")
+    assert all(v.campaign_id is None for v in behaviour.values())
+    assert not any(e.name.startswith("campaign.") for v in behaviour.values() for e in v.evidence)
+    full = _run_layers("campaign")
+    assert any(e.name.startswith("campaign.") for v in full.values() for e in v.evidence)
+
+
+def test_unknown_top_layer_is_rejected() -> None:
+    import pytest
+
+    from distillwatch.engine import EngineConfig
+
+    with pytest.raises(ValueError, match="top_layer"):
+        EngineConfig(top_layer="everything")

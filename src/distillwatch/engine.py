@@ -25,23 +25,42 @@ from distillwatch.campaign.families import FamilyIndex
 from distillwatch.campaign.graph import Cluster
 from distillwatch.campaign.links import GroupAggregate, OperatorGroups
 from distillwatch.detectors.base import Detector, Signal, default_registry
-from distillwatch.fusion import FusionConfig, FusionResult, family_risk, fuse_account, verdict_for
+from distillwatch.fusion import (
+    FusionConfig,
+    FusionResult,
+    family_risk,
+    fuse_account,
+    fuse_content_only,
+    verdict_for,
+)
 from distillwatch.record import Exchange
 
-__all__ = ["EngineConfig", "AccountVerdict", "Assessment", "Engine"]
+__all__ = ["LAYERS", "EngineConfig", "AccountVerdict", "Assessment", "Engine"]
 
 _DAY = 86400.0
 _FAMILY_FLAG = 0.5  # family risk at which a family is treated as a distillation pattern
 _LINK_USES = 5  # uses of a flagged family that tie an account to the family's operator group
 _REFUSE_EVERY = 8  # re-fusion period of accounts already at `distillation`
 _PATTERN_USES = 6  # uses of a flagged family at which the pattern counts in full for an account
-_DEDICATED_USES = 2  # uses from which an account whose traffic is mostly flagged families counts in full
+_DEDICATED_USES = (
+    2  # uses from which an account whose traffic is mostly flagged families counts in full
+)
+
+
+LAYERS = ("content", "behaviour", "campaign")
 
 
 @dataclass(slots=True)
 class EngineConfig:
     fusion: FusionConfig = field(default_factory=FusionConfig)
     detectors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the highest evidence layer that counts, for ablations ("what does each layer add?"):
+    # "content" = strongest single request only, "behaviour" = no campaign evidence
+    top_layer: str = "campaign"
+
+    def __post_init__(self) -> None:
+        if self.top_layer not in LAYERS:
+            raise ValueError(f"top_layer must be one of {', '.join(LAYERS)}")
 
 
 @dataclass(slots=True)
@@ -99,6 +118,10 @@ class Engine:
             Signal
         ] = []  # of the latest observed exchange, for per-exchange logs
         self.last_family: str | None = None
+
+    @property
+    def _campaign_layer(self) -> bool:
+        return self.config.top_layer == "campaign"
 
     # ------------------------------------------------------------ hot path
     def observe(self, ex: Exchange, signals: list[Signal] | None = None) -> AccountVerdict:
@@ -187,6 +210,8 @@ class Engine:
         Uses are added up over all flagged families, since a paraphrasing
         operator spreads one pattern over several skeletons.
         """
+        if not self._campaign_layer:
+            return 0.0, ""
         uses, best_fr, best_id = 0, 0.0, None
         for fam_id, count in st.families.counts.items():
             fr = self.flagged_families.get(fam_id)
@@ -216,6 +241,8 @@ class Engine:
     def _campaign(self, st: AccountState) -> tuple[float, str, str | None]:
         """Lift from the account's campaign: the online group, or after ``finalize``
         the re-clustered campaign when that one is stronger."""
+        if not self._campaign_layer:
+            return 0.0, "", None
         root, agg = self.groups.group_of(st.account_id)
         k, detail = 0.0, ""
         if agg.members >= 2:
@@ -255,10 +282,13 @@ class Engine:
         ):
             self._set_verdict(st, 0.0, ts, own_flag=0.0)
             return self._verdict(st, [], with_capabilities=False)
-        vol = self.population.percentile("per_day", st.per_active_day)
-        res = fuse_account(
-            st, vol, pattern, pdetail, camp, cdetail, self.config.fusion, explain=False
-        )
+        if self.config.top_layer == "content":
+            res = fuse_content_only(st, explain=False)
+        else:
+            vol = self.population.percentile("per_day", st.per_active_day)
+            res = fuse_account(
+                st, vol, pattern, pdetail, camp, cdetail, self.config.fusion, explain=False
+            )
         self._set_verdict(st, res.risk, ts, own_flag=max(res.risk - res.campaign, 0.0))
         return self._verdict(st, res.evidence, with_capabilities=False)
 
@@ -282,7 +312,9 @@ class Engine:
     ) -> AccountVerdict:
         """The account's verdict; the hot path skips the capability list (costly, unused there)."""
         root, agg = self.groups.group_of(st.account_id)
-        campaign_id = campaign_id_for(root) if agg.members >= 2 and agg.flagged >= 2 else None
+        campaign_id = None
+        if self._campaign_layer and agg.members >= 2 and agg.flagged >= 2:
+            campaign_id = campaign_id_for(root)
         cluster = self.cluster_of.get(st.account_id)
         if cluster is not None:
             campaign_id = campaign_id_for(_cluster_key(cluster))
@@ -348,6 +380,8 @@ class Engine:
         self.cluster_of = {}
         for _ in range(2):  # campaign flagged counts settle after one pass
             self._refuse(self.accounts.values())
+        if not self._campaign_layer:
+            return
         seeds = [a for a, st in self.accounts.items() if st.verdict != "benign"]
         clusters = recluster(self.accounts, self.flagged_families, seeds=seeds)
         self.cluster_of = {a: c for c in clusters for a in c.accounts}
@@ -358,6 +392,8 @@ class Engine:
         vol = self.population.percentile("per_day", st.per_active_day)
         pattern, pdetail = self._pattern(st, explain=explain)
         camp, cdetail, _ = self._campaign(st)
+        if self.config.top_layer == "content":
+            return fuse_content_only(st, explain)
         return fuse_account(st, vol, pattern, pdetail, camp, cdetail, self.config.fusion, explain)
 
     def _refuse(self, accounts: Iterable[AccountState]) -> None:
@@ -374,7 +410,7 @@ class Engine:
     def campaigns(self) -> list[dict]:
         from distillwatch.campaign.report import build_campaign_records
 
-        return build_campaign_records(self)
+        return build_campaign_records(self) if self._campaign_layer else []
 
     # ------------------------------------------------------------- state
     def state_bytes(self) -> bytes:

@@ -37,7 +37,14 @@ from dataclasses import dataclass
 from distillwatch.behaviour.account import AccountState
 from distillwatch.detectors.base import Signal
 
-__all__ = ["FusionConfig", "FusionResult", "fuse_account", "family_risk", "verdict_for"]
+__all__ = [
+    "FusionConfig",
+    "FusionResult",
+    "fuse_account",
+    "fuse_content_only",
+    "family_risk",
+    "verdict_for",
+]
 
 
 @dataclass(slots=True)
@@ -103,7 +110,9 @@ def family_risk(
 _BREADTH = (0.0, 0.4, 0.7, 1.0)  # by number of distinct techniques: 0, 1, 2, 3+
 
 
-def _content_score(st: AccountState, cfg: FusionConfig, explain: bool) -> tuple[float, list[Signal]]:
+def _content_score(
+    st: AccountState, cfg: FusionConfig, explain: bool
+) -> tuple[float, list[Signal]]:
     """How much the account asks for what a distiller wants.
 
     Two routes: a broad mix of extraction-shaped requests (one technique alone,
@@ -280,6 +289,23 @@ def _sweep_score(st: AccountState, explain: bool) -> tuple[float, list[Signal]]:
             )
         )
     return _combine(parts, explain)
+
+
+def fuse_content_only(st: AccountState, explain: bool = True) -> FusionResult:
+    """The account as the content detectors alone see it: its strongest single request.
+
+    For ablations only (``EngineConfig.top_layer = "content"``): it shows what the
+    behaviour and campaign layers add, since one request cannot tell a judge
+    pipeline's grading from a distiller's.
+    """
+    best_name, best = "", 0.0
+    for name, (score, _) in st.signal_best.items():
+        if score > best and not name.startswith(("capability.", "param.")):
+            best_name, best = name, score
+    ev: list[Signal] = []
+    if explain and best_name:
+        ev.append(Signal(best_name, round(best, 3), st.signal_best[best_name][1]))
+    return FusionResult(risk=best, content=best, scale=0.0, pattern=0.0, campaign=0.0, evidence=ev)
 
 
 def fuse_account(

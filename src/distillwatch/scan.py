@@ -9,6 +9,7 @@ newer logs continues where this one stopped.
 from __future__ import annotations
 
 import time
+import tomllib
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -76,7 +77,14 @@ def load_config(path: Path | None) -> EngineConfig:
     if path is not None:
         if not path.is_file():
             raise ScanError(f"config file {path} does not exist", 3)
-        cfg.detectors = load_detector_config(path)
+        try:
+            cfg.detectors = load_detector_config(path)
+            with path.open("rb") as fh:
+                engine_table = tomllib.load(fh).get("engine", {})
+            if "top_layer" in engine_table:
+                cfg = EngineConfig(detectors=cfg.detectors, top_layer=engine_table["top_layer"])
+        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            raise ScanError(f"config file {path}: {exc}", 2) from exc
     return cfg
 
 

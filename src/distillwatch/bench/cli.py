@@ -117,8 +117,16 @@ def run(
     scale: ScaleOpt = 1.0,
     seed: SeedOpt = 0,
     days: DaysOpt = 14,
+    layers: Annotated[
+        bool,
+        typer.Option(
+            "--layers",
+            help="Also scan with the content layer alone and with content + behaviour "
+            "(no campaign evidence), to show what each layer adds.",
+        ),
+    ] = False,
 ) -> None:
-    """Generate, scan with distillwatch, run both baselines, score all three side by side."""
+    """Generate, scan with distillwatch, run both baselines, score all side by side."""
     from distillwatch.bench.baselines import keyword_baseline, rate_limit_baseline
     from distillwatch.bench.generate import generate as run_generate
     from distillwatch.bench.score import score as run_score
@@ -137,9 +145,16 @@ def run(
             f"[yellow]distillwatch scan unavailable ({exc}); scoring baselines only[/yellow]"
         )
     else:
-        summary = run_scan([result.exchanges_path], work / "scan")
+        summary = run_scan([result.exchanges_path], work / "scan", resume=False)
         _console.print(f"scan: {summary}")
         scores["distillwatch"] = run_score(data, work / "scan")
+        if layers:
+            for top, label in (("behaviour", "without campaigns"), ("content", "content only")):
+                config = work / f"layers-{top}.toml"
+                config.write_text(f'[engine]\ntop_layer = "{top}"\n')
+                out = work / f"scan-{top}"
+                run_scan([result.exchanges_path], out, config=config, resume=False)
+                scores[label] = run_score(data, out)
     rate_limit_baseline(result.exchanges_path, work / "baseline_rate")
     scores["rate limit"] = run_score(data, work / "baseline_rate")
     keyword_baseline(result.exchanges_path, work / "baseline_keyword")
