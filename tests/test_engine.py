@@ -245,3 +245,17 @@ def test_unknown_top_layer_is_rejected() -> None:
 
     with pytest.raises(ValueError, match="top_layer"):
         EngineConfig(top_layer="everything")
+
+
+def test_river_style_learn_one_and_score_one() -> None:
+    """score_one reads without changing state; learn_one is observe under river's name."""
+    rng = random.Random(7)
+    traffic = sorted(attack_traffic(rng, n_accounts=4, per_account=30), key=lambda e: e.ts)
+    engine = Engine(detectors=[KeywordDetector()])
+    assert engine.score_one(traffic[0]) == 0.0
+    for ex in traffic:
+        engine.learn_one(ex)
+    before = engine.state_bytes()
+    risk = engine.score_one(traffic[-1])
+    assert risk == engine.accounts[traffic[-1].account_id].risk > 0.5
+    assert engine.state_bytes() == before

@@ -180,6 +180,19 @@ class Engine:
         self.population.tick(self.accounts.values, len(self.accounts))
         return self._rescore(st, ex.ts)
 
+    def learn_one(self, ex: Exchange, signals: list[Signal] | None = None) -> None:
+        """river-style name for :meth:`observe`, for pipelines written against that API."""
+        self.observe(ex, signals)
+
+    def score_one(self, ex: Exchange) -> float:
+        """The current risk of ``ex``'s account (0 for an account never seen); no state changes.
+
+        This is the account-level number; :meth:`assess` adds what the request
+        itself shows and its campaign and prompt family, for an inline decision.
+        """
+        st = self.accounts.get(ex.account_id)
+        return st.risk if st is not None else 0.0
+
     def _content(self, ex: Exchange) -> list[Signal]:
         out: list[Signal] = []
         for det in self.detectors:
