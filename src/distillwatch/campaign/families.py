@@ -34,8 +34,10 @@ _BYTE_TABLE = bytes(_TABLE)
 _DIGITS = b"0123456789"
 _CJK_ENDS = str.maketrans({c: "\n" for c in "。！？；：，、"})
 
-_MIN_SENTENCE_CHARS = 24  # shorter sentences ("thanks!", "continue") are too common to identify a skeleton
-_HEAD_CHARS = 3000  # a skeleton shows in the head and the tail of a prompt; skip the middle of huge ones
+# shorter sentences ("thanks!", "continue") are too common to identify a skeleton
+_MIN_SENTENCE_CHARS = 24
+# a skeleton shows in the head and the tail of a prompt; skip the middle of huge ones
+_HEAD_CHARS = 3000
 _TAIL_CHARS = 800
 
 

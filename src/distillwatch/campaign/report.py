@@ -171,10 +171,10 @@ def _pivots(engine: Engine, agg) -> list[dict]:
                 "hours_after_first_seen": round(hours, 1),
                 "share": round(share, 3),
                 "text": (
-                f"moved {share:.0%} of its traffic to {model} within "
-                + (f"{hours:.0f} h" if hours >= 1 else "the hour")
-                + " of the model's first appearance"
-            ),
+                    f"moved {share:.0%} of its traffic to {model} within "
+                    + (f"{hours:.0f} h" if hours >= 1 else "the hour")
+                    + " of the model's first appearance"
+                ),
             }
         )
     return out
