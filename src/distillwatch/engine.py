@@ -124,18 +124,25 @@ class Engine:
         return self.config.top_layer == "campaign"
 
     # ------------------------------------------------------------ hot path
-    def observe(self, ex: Exchange, signals: list[Signal] | None = None) -> AccountVerdict:
+    def observe(
+        self,
+        ex: Exchange,
+        signals: list[Signal] | None = None,
+        family_hashes: tuple[list[int], list[int]] | None = None,
+    ) -> AccountVerdict:
         """Fold one completed exchange into every layer and re-score its account.
 
-        ``signals`` may carry the content detectors' output when it was computed
-        elsewhere (in worker processes, or on Spark): content detection is a pure
-        function of one exchange, the rest of the engine is the sequential part.
+        ``signals`` (the content detectors' output) and ``family_hashes`` (the
+        :func:`~distillwatch.campaign.families.sentence_hashes` of the system
+        prompt and the last user message) may be computed elsewhere, in worker
+        processes or on Spark: both are pure functions of one exchange, the rest
+        of the engine is the sequential part.
         """
         if signals is None:
             signals = self._content(ex)
         extraction = extraction_score(signals)
         caps = [s.capability for s in signals if s.capability is not None]
-        sys_f, tpl_f = self.families.assign(ex.system, ex.last_user_text)
+        sys_f, tpl_f = self.families.assign(ex.system, ex.last_user_text, family_hashes)
         self.last_signals, self.last_family = signals, tpl_f or sys_f
 
         st = self.accounts.get(ex.account_id)

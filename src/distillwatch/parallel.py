@@ -1,7 +1,8 @@
 """Content detection in worker processes, for scans of large logs.
 
-Content detectors are a pure function of one exchange, while the rest of the
-engine (account, family and group state) is sequential. So a scan ships the
+Content detectors (and the sentence hashes that prompt families are mined
+from) are pure functions of one exchange, while the rest of the engine
+(account, family and group state) is sequential. So a scan ships the
 raw log lines (far cheaper to send between processes than parsed records) to
 a pool of workers that parse them again and run the detectors, and the main
 process feeds the returned signals to :meth:`Engine.observe` in time order.
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from distillwatch.campaign.families import sentence_hashes
 from distillwatch.detectors.base import Detector, Signal, default_registry
 from distillwatch.ingest.parse import parse_record
 
@@ -26,6 +28,8 @@ __all__ = ["ContentPool", "default_workers"]
 
 T = TypeVar("T")
 _SignalRow = tuple[str, float, str, "str | None"]
+_Hashes = tuple[list[int], list[int]]
+_Pure = tuple[list[_SignalRow], _Hashes]
 
 _detectors: list[Detector] = []
 
@@ -47,24 +51,27 @@ def _init_worker(detector_config: Mapping[str, Mapping[str, Any]]) -> None:
     _detectors = default_registry().build(detector_config)
 
 
-def _detect_batch(raws: list[bytes | dict]) -> list[list[_SignalRow]]:
-    """Signals of each raw line, as plain tuples (cheaper to pickle than dataclasses)."""
-    out: list[list[_SignalRow]] = []
+def _detect_batch(raws: list[bytes | dict]) -> list[_Pure]:
+    """Per raw line: its signals as plain tuples (cheaper to pickle than dataclasses)
+    and the sentence hashes of its system prompt and last user message."""
+    out: list[_Pure] = []
     for raw in raws:
         exchange = parse_record(orjson.loads(raw) if type(raw) is bytes else raw)
         rows: list[_SignalRow] = []
         for det in _detectors:
             for sig in det.detect(exchange):
                 rows.append((sig.name, sig.score, sig.detail, sig.capability))
-        out.append(rows)
+        hashes = (sentence_hashes(exchange.system), sentence_hashes(exchange.last_user_text))
+        out.append((rows, hashes))
     return out
 
 
 class ContentPool:
     """Worker processes running the content detectors over batches of raw lines.
 
-    ``map_ordered`` pairs each item of the input with the signals of its raw
-    line, in input order, keeping at most ``depth`` batches in flight.
+    ``map_ordered`` pairs each item of the input with the signals and family
+    sentence hashes of its raw line (the arguments :meth:`Engine.observe` takes),
+    in input order, keeping at most ``depth`` batches in flight.
     """
 
     def __init__(
@@ -90,7 +97,7 @@ class ContentPool:
 
     def map_ordered(
         self, pairs: Iterable[tuple[T, bytes | dict]]
-    ) -> Iterator[tuple[T, list[Signal]]]:
+    ) -> Iterator[tuple[T, list[Signal], _Hashes]]:
         pending: deque[tuple[list[T], Any]] = deque()
         items: list[T] = []
         raws: list[bytes | dict] = []
@@ -108,10 +115,11 @@ class ContentPool:
             yield from self._collect(pending.popleft())
 
     @staticmethod
-    def _collect(job: tuple[list[T], Any]) -> Iterator[tuple[T, list[Signal]]]:
+    def _collect(job: tuple[list[T], Any]) -> Iterator[tuple[T, list[Signal], _Hashes]]:
         items, result = job
-        for item, rows in zip(items, result.get(), strict=True):
-            yield item, [Signal(name, score, detail, cap) for name, score, detail, cap in rows]
+        for item, (rows, hashes) in zip(items, result.get(), strict=True):
+            signals = [Signal(name, score, detail, cap) for name, score, detail, cap in rows]
+            yield item, signals, hashes
 
     def close(self) -> None:
         self._pool.terminate()

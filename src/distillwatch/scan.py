@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -226,13 +227,13 @@ def _replay(
                     continue
                 yield pair
 
-        observed: Iterable[tuple[Exchange, list[Signal] | None]] = (
+        observed: Iterable[tuple[Exchange, list[Signal] | None, Any]] = (
             pool.map_ordered(fresh_pairs())
             if pool is not None
-            else ((ex, None) for ex, _raw in fresh_pairs())
+            else ((ex, None, None) for ex, _raw in fresh_pairs())
         )
-        for i, (ex, signals) in enumerate(observed, 1):
-            verdict = engine.observe(ex, signals)
+        for i, (ex, signals, family_hashes) in enumerate(observed, 1):
+            verdict = engine.observe(ex, signals, family_hashes)
             if first is None:
                 first = ex.ts
             last = ex.ts

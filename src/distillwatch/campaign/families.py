@@ -16,7 +16,13 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 
-__all__ = ["TemplateMiner", "FamilyStats", "FamilyIndex", "normalize_for_template"]
+__all__ = [
+    "TemplateMiner",
+    "FamilyStats",
+    "FamilyIndex",
+    "normalize_for_template",
+    "sentence_hashes",
+]
 
 # All folding is done by bytes.translate over UTF-8 (a 256-entry table: ~1 ns per
 # byte, where str.translate with a dict costs ~40 ns per character and a regex split
@@ -53,7 +59,10 @@ def normalize_for_template(sentence: str) -> str:
     return b" ".join(_fold(sentence).split()).decode("utf-8", "replace")
 
 
-def _sentence_hashes(text: str) -> list[int]:
+def sentence_hashes(text: str) -> list[int]:
+    """Hashes of the prompt's normalized sentences: a pure function, so it can run in workers."""
+    if not text:
+        return []
     if len(text) > _HEAD_CHARS + _TAIL_CHARS:
         text = text[:_HEAD_CHARS] + "\n" + text[-_TAIL_CHARS:]
     out: list[int] = []
@@ -80,11 +89,13 @@ class TemplateMiner:
         self.min_support = min_support
         self.counts: dict[int, int] = {}
 
-    def family_of(self, text: str) -> int | None:
-        """Count the prompt's sentences and return its family anchor (or None)."""
-        if not text:
-            return None
-        hashes = _sentence_hashes(text)
+    def family_of(self, text: str, hashes: list[int] | None = None) -> int | None:
+        """Count the prompt's sentences and return its family anchor (or None).
+
+        ``hashes`` are the text's :func:`sentence_hashes` when already computed.
+        """
+        if hashes is None:
+            hashes = sentence_hashes(text)
         if not hashes:
             return None
         counts = self.counts
@@ -97,7 +108,7 @@ class TemplateMiner:
 
     def peek(self, text: str) -> int | None:
         """The family anchor the prompt would get, without counting it."""
-        hashes = _sentence_hashes(text) if text else []
+        hashes = sentence_hashes(text)
         return self._anchor(hashes, extra=1) if hashes else None
 
     def _anchor(self, hashes: list[int], extra: int = 0) -> int | None:
@@ -174,10 +185,19 @@ class FamilyIndex:
         self.max_families = max_families
         self.families: dict[str, FamilyStats] = {}
 
-    def assign(self, system: str, prompt: str) -> tuple[str | None, str | None]:
-        """Family ids (``sys_…``, ``tpl_…``) of a system prompt and a user prompt."""
-        s = self.system_miner.family_of(system) if system else None
-        p = self.prompt_miner.family_of(prompt) if prompt else None
+    def assign(
+        self,
+        system: str,
+        prompt: str,
+        hashes: tuple[list[int], list[int]] | None = None,
+    ) -> tuple[str | None, str | None]:
+        """Family ids (``sys_…``, ``tpl_…``) of a system prompt and a user prompt.
+
+        ``hashes`` are both texts' :func:`sentence_hashes`, when computed elsewhere.
+        """
+        sys_h, prompt_h = hashes if hashes is not None else (None, None)
+        s = self.system_miner.family_of(system, sys_h) if system else None
+        p = self.prompt_miner.family_of(prompt, prompt_h) if prompt else None
         return (
             f"sys_{s:08x}" if s is not None else None,
             f"tpl_{p:08x}" if p is not None else None,
