@@ -1,10 +1,10 @@
 """Scan throughput against merely parsing the same JSONL with orjson.
 
-    python benchmarks/scan_speed.py EXCHANGES.jsonl [--repeat 1]
+    python benchmarks/scan_speed.py EXCHANGES.jsonl [--workers 0 2]
 
 Prints exchanges/s for (a) ``orjson.loads`` of every line, (b) the full
-``distillwatch scan`` (ingest, detectors, engine, outputs, store), their
-ratio, and the peak resident memory of each phase (each phase runs in a fresh
+``distillwatch scan`` (ingest, detectors, engine, outputs, store) with each
+``--workers`` count, their ratio, and the peak resident memory of each phase (each phase runs in a fresh
 subprocess so the peaks do not mask each other).
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -32,12 +33,12 @@ def _parse_only(path: str) -> dict:
     return {"n": n, "seconds": time.perf_counter() - t0}
 
 
-def _scan(path: str) -> dict:
+def _scan(path: str, workers: int) -> dict:
     from distillwatch.scan import run_scan
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        summary = run_scan([Path(path)], Path(tmp) / "out", resume=False)
+        summary = run_scan([Path(path)], Path(tmp) / "out", resume=False, workers=workers)
         return {
             "n": summary.read,
             "seconds": time.perf_counter() - t0,
@@ -45,17 +46,19 @@ def _scan(path: str) -> dict:
         }
 
 
-def _child(phase: str, path: str) -> None:
+def _child(phase: str, path: str, workers: int) -> None:
     import resource
 
-    result = _parse_only(path) if phase == "parse" else _scan(path)
+    result = _parse_only(path) if phase == "parse" else _scan(path, workers)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # largest worker process (workers are children of this one)
+    result["worker_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps(result))
 
 
-def _run_phase(phase: str, path: str) -> dict:
+def _run_phase(phase: str, path: str, workers: int = 0) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", phase, path],
+        [sys.executable, __file__, "--child", phase, path, "--workers", str(workers)],
         check=True,
         capture_output=True,
         text=True,
@@ -69,24 +72,32 @@ def main() -> None:
     )
     ap.add_argument("path")
     ap.add_argument("--child", choices=["parse", "scan"])
+    ap.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[0, 2],
+        help="content-detection worker processes to compare (0: all in one process)",
+    )
     args = ap.parse_args()
     if args.child:
-        _child(args.child, args.path)
+        _child(args.child, args.path, args.workers[0])
         return
     parse = _run_phase("parse", args.path)
-    scan = _run_phase("scan", args.path)
     p_rate = parse["n"] / parse["seconds"]
-    s_rate = scan["n"] / scan["seconds"]
-    print(f"exchanges:            {scan['n']:,} ({scan['accounts']:,} accounts)")
+    print(f"load average at start: {os.getloadavg()[0]:.2f}; cores: {os.cpu_count()}")
     print(
-        f"orjson parse only:    {p_rate:,.0f} exchanges/s  (peak RSS {parse['peak_rss_mb']:.0f} MB)"
+        f"orjson parse only:      {p_rate:,.0f} exchanges/s  (peak RSS {parse['peak_rss_mb']:.0f} MB)"
     )
-    print(
-        f"distillwatch scan:    {s_rate:,.0f} exchanges/s  (peak RSS {scan['peak_rss_mb']:.0f} MB)"
-    )
-    print(
-        f"scan / parse time:    {parse['n'] / p_rate and (scan['seconds'] / parse['seconds']):.2f}x"
-    )
+    for workers in args.workers:
+        scan = _run_phase("scan", args.path, workers)
+        s_rate = scan["n"] / scan["seconds"]
+        print(
+            f"scan, {workers} workers:      {s_rate:,.0f} exchanges/s over {scan['n']:,} exchanges "
+            f"({scan['accounts']:,} accounts); {scan['seconds'] / parse['seconds']:.2f}x the "
+            f"parse time; peak RSS {scan['peak_rss_mb']:.0f} MB"
+            + (f" + {scan['worker_rss_mb']:.0f} MB per worker" if workers else "")
+        )
 
 
 if __name__ == "__main__":
