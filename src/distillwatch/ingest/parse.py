@@ -14,6 +14,7 @@ wrong type is treated as unknown (``None``); absent stays ``None``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from hashlib import blake2b
@@ -429,7 +430,11 @@ def _responses_items(items: list[Any], system: list[str]) -> list[Turn]:
     return turns
 
 
-def _responses_tools(req: dict) -> tuple[tuple[str, ...], str | None]:
+def _declared_tools(
+    req: dict, name_of: Callable[[dict], Any]
+) -> tuple[tuple[str, ...], str | None]:
+    """Names and schema hash of the ``tools`` a request declares; ``name_of`` reads one
+    tool's name in the API's shape, and a tool without one is named by its ``type``."""
     tools = req.get("tools")
     if type(tools) is not list:
         return (), None
@@ -439,14 +444,23 @@ def _responses_tools(req: dict) -> tuple[tuple[str, ...], str | None]:
         if type(tool) is not dict:
             continue
         declared.append(tool)
-        name = tool.get("name")
+        name = name_of(tool)
         if type(name) is not str:
-            name = tool.get("server_label") if tool.get("type") == "mcp" else None
-            if type(name) is not str:
-                name = tool.get("type")
+            name = tool.get("type")
         if type(name) is str:
             names.append(name)
     return tuple(names), tool_schema_hash(declared)
+
+
+def _responses_tool_name(tool: dict) -> Any:
+    name = tool.get("name")
+    if type(name) is not str and tool.get("type") == "mcp":
+        return tool.get("server_label")
+    return name
+
+
+def _responses_tools(req: dict) -> tuple[tuple[str, ...], str | None]:
+    return _declared_tools(req, _responses_tool_name)
 
 
 def _responses_response(resp: dict) -> tuple[str, int, int, str | None]:
@@ -566,21 +580,11 @@ def _anthropic_request(req: dict, system: list[str]) -> list[Turn]:
 
 
 def _anthropic_tools(req: dict) -> tuple[tuple[str, ...], str | None]:
-    tools = req.get("tools")
-    if type(tools) is not list:
-        return (), None
-    declared: list[Any] = []
-    names: list[str] = []
-    for tool in tools:
-        if type(tool) is not dict:
-            continue
-        declared.append(tool)
-        name = tool.get("name")
-        if type(name) is not str:
-            name = tool.get("type")
-        if type(name) is str:
-            names.append(name)
-    return tuple(names), tool_schema_hash(declared)
+    return _declared_tools(req, _plain_name)
+
+
+def _plain_name(tool: dict) -> Any:
+    return tool.get("name")
 
 
 def _anthropic_response(resp: dict) -> tuple[str, int, int, str | None]:
