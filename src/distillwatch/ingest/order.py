@@ -19,7 +19,7 @@ import pickle
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -38,6 +38,7 @@ _MAX_FAN_IN = 128  # runs merged at once; more are merged in rounds first
 # streamed files and the raw line (bytes, or dict for Parquet) for spilled runs. The
 # first three are unique, so tuples sort and merge without ever comparing payloads.
 _Entry = tuple[float, int, int, Any]
+_T = TypeVar("_T")
 
 
 def _ts_token(line: bytes) -> bytes | float | None:
@@ -223,17 +224,17 @@ class ExchangeStream:
         self.on_reject(rejection)
 
     def _parse(self, name: str, line_no: int, raw: bytes | dict) -> Exchange | None:
-        try:
-            return parse_record(orjson.loads(raw) if type(raw) is bytes else raw)
-        except orjson.JSONDecodeError as exc:
-            self._reject(Rejection(name, line_no, f"malformed JSON: {exc}", rejection_text(raw)))
-        except RecordError as exc:
-            self._reject(Rejection(name, line_no, str(exc), rejection_text(raw)))
-        return None
+        return self._checked(parse_record, name, line_no, raw)
 
     def _validate(self, name: str, line_no: int, raw: bytes | dict) -> float | None:
+        return self._checked(required_ts, name, line_no, raw)
+
+    def _checked(
+        self, read: Callable[[dict], _T], name: str, line_no: int, raw: bytes | dict
+    ) -> _T | None:
+        """``read`` of the decoded line, or None with the line rejected and the reason kept."""
         try:
-            return required_ts(orjson.loads(raw) if type(raw) is bytes else raw)
+            return read(orjson.loads(raw) if type(raw) is bytes else raw)
         except orjson.JSONDecodeError as exc:
             self._reject(Rejection(name, line_no, f"malformed JSON: {exc}", rejection_text(raw)))
         except RecordError as exc:
