@@ -11,11 +11,14 @@ cloud addresses; a tool-harvesting operation that pivots to a new model; a
 hydra reseller hiding a harvesting template in cover traffic), and streams
 exchanges in time order into :meth:`Engine.observe` with precomputed content
 signals, so only the sequential part of the engine is measured. The default
-2M exchanges finish in minutes; ``--exchanges 16000000`` is the full size (the
-script prints the projected time for it from the measured rate).
+2M exchanges finish in minutes (the script then projects the time of 16M from
+the measured rate); ``--exchanges 16000000`` is the full size. Progress lines on
+stderr carry the rate and the resident memory, to stop a run that outgrows the
+machine.
 
 It prints and writes: exchanges/s of ``observe`` (generation excluded), peak
-RSS and bytes per account, ``finalize`` and ``recluster`` times, recall per
+RSS and bytes per account, ``finalize`` and ``recluster`` times (with how many
+accounts the re-clustering indexed: its seeds' neighbourhood), recall per
 campaign and benign flags, and the adjusted Rand index between the online
 operator groups and the re-clustering over flagged accounts (and of both
 against the synthetic truth).
@@ -39,7 +42,7 @@ from pathlib import Path
 
 from sklearn.metrics import adjusted_rand_score
 
-from distillwatch.campaign.graph import recluster
+from distillwatch.campaign.graph import ReclusterStats, recluster
 from distillwatch.detectors.base import Signal
 from distillwatch.engine import Engine
 from distillwatch.record import AccountInfo, ClientInfo, Exchange, Turn
@@ -421,7 +424,8 @@ def run(args: argparse.Namespace) -> list[str]:
     rss_before = _rss_bytes()
     engine = Engine(detectors=[])
     observe_s, observe_cpu, seen = 0.0, 0.0, 0
-    report_every = max(args.exchanges // 10, _CHUNK)
+    report_every = max(args.exchanges // 20, _CHUNK)
+    started = time.perf_counter()
     for chunk in stream(pops, args.exchanges, args.seed):
         t, c = time.perf_counter(), time.process_time()
         for ex, signals in chunk:
@@ -432,7 +436,8 @@ def run(args: argparse.Namespace) -> list[str]:
         if seen % report_every < _CHUNK:
             print(
                 f"  {seen:>10,} exchanges, {seen / observe_cpu:,.0f}/s of CPU, "
-                f"{seen / observe_s:,.0f}/s of wall time",
+                f"{seen / observe_s:,.0f}/s of wall time, RSS {_rss_bytes() / 2**20:,.0f} MiB, "
+                f"{(time.perf_counter() - started) / 60:.1f} min",
                 file=sys.stderr,
             )
     del chunk
@@ -445,7 +450,8 @@ def run(args: argparse.Namespace) -> list[str]:
     finalize_s = time.process_time() - c
     flagged = sorted(a for a, st in engine.accounts.items() if st.verdict != "benign")
     c = time.process_time()
-    clusters = recluster(engine.accounts, engine.flagged_families, seeds=flagged)
+    stats = ReclusterStats()
+    clusters = recluster(engine.accounts, engine.flagged_families, seeds=flagged, stats=stats)
     recluster_s = time.process_time() - c
 
     cluster_of = {a: i for i, c in enumerate(clusters) for a in c.accounts}
@@ -467,21 +473,25 @@ def run(args: argparse.Namespace) -> list[str]:
             sum(1 for a in ids if a in cluster_of),
         )
     benign_in_clusters = sum(1 for a in cluster_of if truth[a] not in attack)
-    projected = _FULL_SIZE / rate
+    projected = (
+        f"; projected for 16M exchanges: {_FULL_SIZE / rate / 60:.1f} CPU-min"
+        if seen < _FULL_SIZE
+        else f"; all {seen:,} in {observe_cpu / 60:.1f} CPU-min ({observe_s / 60:.1f} min of wall time)"
+    )
 
     lines = [
         f"- exchanges observed: {seen:,} over {n_acc:,} accounts "
         f"({len(engine.flagged_families)} prompt families flagged)",
         f"- `Engine.observe`: {rate:,.0f} exchanges per CPU-second ({1e6 / rate:.1f} µs each; "
-        f"{wall_rate:,.0f}/s of wall time on this shared machine); projected for 16M "
-        f"exchanges: {projected / 60:.1f} CPU-min",
+        f"{wall_rate:,.0f}/s of wall time on this shared machine){projected}",
         f"- memory: peak RSS {_peak_rss_bytes() / 2**20:,.0f} MiB; engine growth "
         f"{(rss_after - rss_before) / 2**20:,.0f} MiB = {(rss_after - rss_before) / n_acc:,.0f} B "
         "per account (families and template tables included)",
-        f"- `Engine.finalize`: {finalize_s:.2f} CPU-s; `recluster` over {len(flagged):,} flagged "
-        f"accounts: {recluster_s:.2f} CPU-s, {len(clusters)} clusters "
-        f"(sizes {', '.join(str(len(c.accounts)) for c in clusters[:8])}"
-        f"{', ...' if len(clusters) > 8 else ''})",
+        f"- `Engine.finalize` (re-scoring, one `recluster` included): {finalize_s:.2f} CPU-s; "
+        f"`recluster` alone over {len(flagged):,} flagged accounts: {recluster_s:.2f} CPU-s, "
+        f"{len(clusters)} clusters (sizes {', '.join(str(len(c.accounts)) for c in clusters[:8])}"
+        f"{', ...' if len(clusters) > 8 else ''}); {stats.passes} counting passes over the "
+        f"{n_acc:,} accounts, {len(stats.indexed):,} accounts indexed, {stats.nodes:,} in the graph",
         f"- agreement online groups vs re-clustering (ARI over flagged accounts): {ari:.3f}; "
         f"vs truth: online {ari_online:.3f}, re-clustering {ari_hindsight:.3f}",
         f"- benign accounts placed in a cluster: {benign_in_clusters}",

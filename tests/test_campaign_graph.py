@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from distillwatch.behaviour.account import AccountState
-from distillwatch.campaign.graph import ClusterConfig, network_key, recluster
+from distillwatch.campaign.graph import ClusterConfig, ReclusterStats, network_key, recluster
 from distillwatch.record import AccountInfo, ClientInfo, Exchange
 
 _T0 = 1_767_225_600.0  # 2026-01-01 UTC
@@ -275,3 +275,79 @@ def test_a_signup_coincidence_and_a_common_capability_focus_do_not_admit() -> No
         for i in range(2)
     ]
     assert recluster(_index(pair), {}, seeds=["dev0", "dev1"]) == []
+
+
+def test_an_account_unreachable_from_every_seed_is_never_indexed() -> None:
+    operator = [
+        _acct(f"op{i}", payment_fingerprint="pf_card", ips={f"198.18.{i}.9"}) for i in range(4)
+    ]
+    # shares op0's address: linked to a seed, so indexed (though one weak kind admits no one)
+    neighbour = _acct("nb", ips={"198.18.0.9", "192.0.2.77"}, created_at=_T0, tier="free")
+    # shares a value with the neighbour only: two hops from every seed
+    outsider = _acct("far", ips={"192.0.2.77"}, created_at=_T0 + 60, tier="free")
+    stranger = _acct("stranger", ips={"203.0.113.200"}, payment_fingerprint="pf_own")
+    accounts = _index([*operator, neighbour, outsider, stranger])
+    stats = ReclusterStats()
+    clusters = recluster(accounts, {}, seeds=["op0", "op1"], stats=stats)
+    assert _members(clusters) == [{f"op{i}" for i in range(4)}]
+    assert stats.indexed == {"op0", "op1", "op2", "op3", "nb"}
+    assert stats.nodes == 5
+    # a second hop reaches the outsider (nb and far share an address and a sign-up burst)
+    two_hops = ReclusterStats()
+    recluster(accounts, {}, seeds=["op0", "op1"], config=ClusterConfig(hops=2), stats=two_hops)
+    assert "far" in two_hops.indexed
+    assert "stranger" not in two_hops.indexed
+
+
+def _benign_crowd(n: int, rng: random.Random) -> list[AccountState]:
+    """Ordinary accounts sharing nothing specific with anyone (own card, own address)."""
+    return [
+        _acct(
+            f"user{i:06d}",
+            ips={f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"},
+            payment_fingerprint=f"pf_user{i}",
+            created_at=_T0 + rng.uniform(0, 300 * 86400),
+            tier="free",
+            email_domain="mail.example",  # one huge domain: a hub, never evidence
+            families={"tpl_harvest": 1} if i % 500 == 0 else None,  # used the phrase once
+        )
+        for i in range(n)
+    ]
+
+
+def test_work_follows_the_seeds_neighbourhood_not_the_population() -> None:
+    rng = random.Random(23)
+    campaign = [
+        _acct(
+            f"h{i:02d}",
+            ips={f"203.0.113.{rng.randrange(1, 40)}" for _ in range(3)},
+            families={"tpl_harvest": 12},
+            email_domain="mail.example",
+        )
+        for i in range(30)
+    ]
+    # a NAT address shared by one campaign account and 20 benign accounts: too common to link
+    campaign[0].ips = {*campaign[0].ips, "198.51.100.7"}
+    nat = [_acct(f"nat{i:02d}", ips={"198.51.100.7"}) for i in range(20)]
+    flagged = {"tpl_harvest": 0.9}
+    seeds = [s.account_id for s in campaign[:20]]
+    small = _index([*campaign, *nat])
+    base_stats = ReclusterStats()
+    base = recluster(small, flagged, seeds=seeds, stats=base_stats)
+    assert _members(base) == [{s.account_id for s in campaign}]
+
+    crowd = _benign_crowd(20_000, rng)
+    large = _index([*campaign, *nat, *crowd])
+    stats = ReclusterStats()
+    clusters = recluster(large, flagged, seeds=seeds, stats=stats)
+    assert clusters == base
+    # the crowd is read by the counting passes, but of it only the 40 one-time users of the
+    # flagged phrase are indexed: they carry a seed's value (and stay out of the campaign)
+    casual = {f"user{i:06d}" for i in range(0, 20_000, 500)}
+    assert stats.passes == base_stats.passes <= 2
+    assert stats.indexed - base_stats.indexed == casual
+    assert stats.nodes == base_stats.nodes + len(casual) == 70
+    # the NAT's carriers were held only while its address and /24 were specific enough to
+    # link (12 carriers at most), and none of them joined the graph
+    held = stats.indexed & {s.account_id for s in nat}
+    assert 0 < len(held) < ClusterConfig().kinds["network"].specific_max

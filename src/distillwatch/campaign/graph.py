@@ -7,11 +7,17 @@ weak evidence (shared addresses, client stacks, sign-up bursts, lockstep
 timing) that only means something in combination. :func:`recluster` looks at
 everything at once, with hindsight:
 
-1. **Indexes, not all pairs.** Every account is indexed by the values it
-   carries (payment fingerprint, flagged families, IPs, /24 and /48 networks,
-   the (user agent, TLS, ASN) triple, organisation, e-mail domain, sign-up
-   burst). The graph holds the seeds (accounts flagged now) and the accounts
-   that share a value with them; pairs are generated only inside small buckets.
+1. **Indexes of the seeds' neighbourhood, not all pairs.** An account is
+   described by the values it carries (payment fingerprint, flagged families,
+   IPs, /24 and /48 networks, the (user agent, TLS, ASN) triple, organisation,
+   e-mail domain, sign-up burst). The graph holds the seeds (accounts flagged
+   now) and the accounts that share a value with them. Only those are indexed:
+   a counting pass over all accounts learns how many share each of the seeds'
+   values (the dilution below needs the count) and who carries the few specific
+   ones, and keeps nothing of an account that carries none; a last pass counts
+   the values linked accounts share among themselves. Memory and the graph work
+   follow the seeds' neighbourhood, not the population: a pass reads each state
+   and keeps nothing of it. Pairs are generated only inside small buckets.
 2. **Dilution.** A value shared by many accounts (a corporate NAT, a stock SDK,
    a big organisation) is weak evidence: its weight falls with the number of
    accounts sharing it, it stops counting as evidence above ``specific_max``
@@ -35,7 +41,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -43,7 +49,14 @@ import numpy as np
 
 from distillwatch.behaviour.account import AccountState
 
-__all__ = ["WeakKind", "ClusterConfig", "Cluster", "recluster", "network_key"]
+__all__ = [
+    "WeakKind",
+    "ClusterConfig",
+    "Cluster",
+    "ReclusterStats",
+    "recluster",
+    "network_key",
+]
 
 _PAYMENT = "payment"
 _FAMILY = "prompt_family"
@@ -119,6 +132,23 @@ class Cluster:
     flagged: int = 0  # members among the seeds
 
 
+@dataclass(slots=True)
+class ReclusterStats:
+    """What one re-clustering touched: evidence that its work follows the seeds.
+
+    ``indexed`` holds every account whose id or values were kept (the graph's
+    accounts, and carriers of a seed's value recorded while it was still
+    specific enough to link); an account sharing no value with a seed (with
+    ``hops`` > 1: with an account linked to one) is never in it. ``passes`` counts the reads of all account states, ``values`` the
+    distinct (kind, value) pairs counted over them, ``nodes`` the graph's size.
+    """
+
+    passes: int = 0
+    values: int = 0
+    nodes: int = 0
+    indexed: set[str] = field(default_factory=set)
+
+
 # ----------------------------------------------------------------- indexing
 def network_key(ip: str) -> str | None:
     """The /24 (IPv4) or /48 (IPv6) of an address, fast for dotted quads."""
@@ -135,31 +165,50 @@ def network_key(ip: str) -> str | None:
     return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
 
 
-def _keys_of(st: AccountState, flagged: Mapping[str, float], burst: float) -> list[tuple[str, str]]:
-    """Every (kind, value) the account carries that could link it to another."""
+_ALL_KINDS = frozenset(
+    (_PAYMENT, _FAMILY, "ip", "network", "client", "org", "email_domain", "burst")
+)
+
+
+def _keys_of(
+    st: AccountState,
+    flagged: Mapping[str, float],
+    burst: float,
+    kinds: Collection[str] = _ALL_KINDS,
+) -> list[tuple[str, str]]:
+    """Every (kind, value) the account carries that could link it to another.
+
+    ``kinds`` limits the work to the kinds a counting pass looks for: most of
+    the cost is in addresses and networks, which a pass often does not need.
+    """
     keys: list[tuple[str, str]] = []
-    if st.payment_fingerprint:
+    if st.payment_fingerprint and _PAYMENT in kinds:
         keys.append((_PAYMENT, st.payment_fingerprint))
-    for fam in st.families.counts:
-        if fam in flagged:
-            keys.append((_FAMILY, fam))
-    ips = set(st.ips)
-    if st.last_ip:
-        ips.add(st.last_ip)
-    nets: set[str] = set()
-    for ip in sorted(ips):
-        keys.append(("ip", ip))
-        net = network_key(ip)
-        if net is not None and net not in nets:
-            nets.add(net)
-            keys.append(("network", net))
-    if st.last_user_agent and st.last_tls:
+    if _FAMILY in kinds:
+        for fam in st.families.counts:
+            if fam in flagged:
+                keys.append((_FAMILY, fam))
+    want_ip, want_net = "ip" in kinds, "network" in kinds
+    if want_ip or want_net:
+        ips = set(st.ips)
+        if st.last_ip:
+            ips.add(st.last_ip)
+        nets: set[str] = set()
+        for ip in sorted(ips):
+            if want_ip:
+                keys.append(("ip", ip))
+            if want_net:
+                net = network_key(ip)
+                if net is not None and net not in nets:
+                    nets.add(net)
+                    keys.append(("network", net))
+    if st.last_user_agent and st.last_tls and "client" in kinds:
         keys.append(("client", f"{st.last_user_agent}\x1f{st.last_tls}\x1f{st.last_asn}"))
-    if st.org_id:
+    if st.org_id and "org" in kinds:
         keys.append(("org", st.org_id))
-    if st.email_domain:
+    if st.email_domain and "email_domain" in kinds:
         keys.append(("email_domain", st.email_domain.lower()))
-    if st.created_at is not None and st.tier is not None:
+    if st.created_at is not None and st.tier is not None and "burst" in kinds:
         # two grids offset by half a window: any two sign-ups within half a window share a cell
         slot = st.created_at / burst
         keys.append(("burst", f"{st.tier}|a{math.floor(slot)}"))
@@ -194,6 +243,91 @@ class _UnionFind:
         return True
 
 
+# ------------------------------------------------------------------ census
+class _Census:
+    """How many accounts carry chosen values, counted one pass over all states at a time.
+
+    The dilution of a shared value needs its count over the whole population,
+    but only the values of the seeds' neighbourhood are ever asked for. A pass
+    counts those alone and keeps a value's carriers only while few enough
+    carry it for it to link accounts; an account carrying none of them leaves
+    nothing behind. The first pass also learns the population's daily rhythm,
+    the background against which lockstep timing is judged.
+    """
+
+    def __init__(
+        self,
+        accounts: Mapping[str, AccountState],
+        flagged: Mapping[str, float],
+        cfg: ClusterConfig,
+        stats: ReclusterStats,
+    ) -> None:
+        self.accounts = accounts
+        self.flagged = flagged
+        self.cfg = cfg
+        self.stats = stats
+        self.count: dict[tuple[str, str], int] = {}
+        self.carriers: dict[tuple[str, str], list[str]] = {}
+        self.background: np.ndarray | None = None
+
+    def linking_limit(self, kind: str) -> int:
+        """Carriers up to which a value is usable and specific enough to link accounts."""
+        cfg = self.cfg
+        if kind == _PAYMENT:
+            return cfg.payment_cap
+        if kind == _FAMILY:
+            return cfg.family_cap
+        spec = cfg.kinds[kind]
+        return min(spec.specific_max, spec.hub_cap)
+
+    def run(self, want: set[tuple[str, str]], keep_carriers: bool) -> None:
+        """Count ``want`` over all accounts (and their carriers while they can link)."""
+        first = self.background is None
+        if not want and not first:
+            return
+        self.stats.passes += 1
+        count, carriers, indexed = self.count, self.carriers, self.stats.indexed
+        for key in want:
+            count[key] = 0
+        kinds = frozenset(kind for kind, _ in want)
+        limits = {key: self.linking_limit(key[0]) for key in want} if keep_carriers else {}
+        flagged, burst = self.flagged, self.cfg.burst_seconds
+        minimum = self.cfg.lockstep_min_exchanges
+        background = np.zeros(24)
+        rhythms = 0
+        for acct, st in self.accounts.items():
+            if first:  # same order and arithmetic as a separate loop: results do not move
+                hours = st.hours
+                total = sum(hours)
+                if total >= minimum:
+                    background += np.asarray(hours, dtype=float) / total
+                    rhythms += 1
+            if not kinds:
+                continue
+            for key in _keys_of(st, flagged, burst, kinds):
+                if key not in want:
+                    continue
+                n = count[key] = count[key] + 1
+                if keep_carriers:
+                    limit = limits[key]
+                    if n <= limit:
+                        carriers.setdefault(key, []).append(acct)
+                        indexed.add(acct)
+                    elif n == limit + 1:  # too common to link: forget who carries it
+                        carriers.pop(key, None)
+        if first:
+            background /= max(rhythms, 1)
+            self.background = background
+        self.stats.values = len(count)
+
+    def rhythm(self) -> np.ndarray:
+        """The population's mean hour profile (a pass of its own if none has run)."""
+        if self.background is None:
+            self.run(set(), keep_carriers=False)
+        assert self.background is not None
+        return self.background
+
+
 # ------------------------------------------------------------ timing, focus
 class _Behaviour:
     """Hour-of-day profiles and capability focus of the graph's accounts."""
@@ -202,19 +336,11 @@ class _Behaviour:
         self,
         accounts: Mapping[str, AccountState],
         nodes: Iterable[str],
+        background: np.ndarray,
         cfg: ClusterConfig,
     ) -> None:
         self.cfg = cfg
         self.accounts = accounts
-        minimum = cfg.lockstep_min_exchanges
-        background = np.zeros(24)
-        count = 0
-        for st in accounts.values():
-            total = sum(st.hours)
-            if total >= minimum:
-                background += np.asarray(st.hours, dtype=float) / total
-                count += 1
-        background /= max(count, 1)
         self.profile: dict[str, np.ndarray] = {}
         self.residual: dict[str, np.ndarray] = {}
         self.focus: dict[str, str] = {}
@@ -270,29 +396,31 @@ def recluster(
     *,
     seeds: Iterable[str],
     config: ClusterConfig | None = None,
+    stats: ReclusterStats | None = None,
 ) -> list[Cluster]:
     """Campaigns among the seeds and the accounts linked to them, with hindsight.
 
     Reads the account states and changes nothing; deterministic for a
     given input. Clusters have at least two accounts and one seed; they are
-    sorted by size, then by their first account id.
+    sorted by size, then by their first account id. Pass ``stats`` to learn
+    what was read and indexed (a benchmark's or a test's question).
     """
     cfg = config or ClusterConfig()
+    stats = stats if stats is not None else ReclusterStats()
     seed_set = {s for s in seeds if s in accounts}
     if not seed_set:
         return []
 
-    # 1. index every account by the values it carries
-    index: dict[tuple[str, str], list[str]] = {}
-    keys_by_account: dict[str, list[tuple[str, str]]] = {}
-    for acct in sorted(accounts):
-        keys = _keys_of(accounts[acct], flagged_families, cfg.burst_seconds)
-        keys_by_account[acct] = keys
-        for key in keys:
-            index.setdefault(key, []).append(acct)
+    # 1. the seeds' values, counted over all accounts; nothing else is indexed
+    census = _Census(accounts, flagged_families, cfg, stats)
+    count = census.count
+    keys_by_account = {
+        acct: _keys_of(accounts[acct], flagged_families, cfg.burst_seconds)
+        for acct in sorted(seed_set)
+    }
 
     def usable(key: tuple[str, str]) -> bool:
-        kind, m = key[0], len(index[key])
+        kind, m = key[0], count[key]
         if kind == _PAYMENT:
             return m <= cfg.payment_cap
         if kind == _FAMILY:
@@ -304,20 +432,37 @@ def recluster(
         kind = key[0]
         if kind in (_PAYMENT, _FAMILY):
             return True
-        return len(index[key]) <= cfg.kinds[kind].specific_max
+        return count[key] <= cfg.kinds[kind].specific_max
 
     # 2. the graph's accounts: seeds plus what shares a specific value with them
     nodes = set(seed_set)
     frontier = sorted(seed_set)
     for _ in range(cfg.hops):
+        census.run(
+            {key for acct in frontier for key in keys_by_account[acct] if key not in count},
+            keep_carriers=True,
+        )
         reached: set[str] = set()
         for acct in frontier:
             for key in keys_by_account[acct]:
                 if usable(key) and counts(key):
-                    reached.update(index[key])
+                    reached.update(census.carriers[key])
         frontier = sorted(reached - nodes)
         nodes |= reached
+        for acct in frontier:
+            keys_by_account[acct] = _keys_of(accounts[acct], flagged_families, cfg.burst_seconds)
+    census.carriers.clear()
     ordered_nodes = sorted(nodes)
+    stats.nodes = len(ordered_nodes)
+    stats.indexed.update(ordered_nodes)
+
+    # values two graph accounts share are the only ones that can link: count the rest of them
+    carried: dict[tuple[str, str], int] = {}
+    for acct in ordered_nodes:
+        for key in keys_by_account[acct]:
+            carried[key] = carried.get(key, 0) + 1
+    shared = {key for key, n in carried.items() if n >= 2}
+    census.run(shared - count.keys(), keep_carriers=False)
 
     # 3. strong links merge first
     strong = _UnionFind()
@@ -325,7 +470,7 @@ def recluster(
     local: dict[tuple[str, str], list[str]] = {}
     for acct in ordered_nodes:
         for key in keys_by_account[acct]:
-            if usable(key):
+            if key in shared and usable(key):
                 local.setdefault(key, []).append(acct)
     for key, members in local.items():
         if key[0] == _PAYMENT:
@@ -334,7 +479,7 @@ def recluster(
                     strong_links.append(other)
 
     # 4. weights: pair edges for specific values, hub nodes for common ones
-    behaviour = _Behaviour(accounts, ordered_nodes, cfg)
+    behaviour = _Behaviour(accounts, ordered_nodes, census.rhythm(), cfg)
     pair_kinds: dict[tuple[str, str], dict[str, float]] = {}
     hub_edges: dict[tuple[str, str], float] = {}
     for key in sorted(local):
@@ -351,7 +496,7 @@ def recluster(
                 _add(hub_edges, (acct, hub), w)
             continue
         spec = cfg.kinds[kind]
-        m = len(index[key])
+        m = count[key]
         w = spec.weight * min(1.0, spec.specific_max / m)
         if counts(key):  # few accounts by definition: pairs stay cheap
             for i, a in enumerate(members):
