@@ -15,6 +15,7 @@ from distillwatch.gateway import create_app
 from distillwatch.gateway.config import AccountEntry, GatewayConfig
 from distillwatch.gateway.keys import hash_key
 from distillwatch.gateway.mock_upstream import create_mock_app
+from distillwatch.gateway.worker import WorkerSpec
 
 GOOD_KEY = "sk-test-good-0001"
 SECOND_KEY = "sk-test-second-0002"
@@ -96,6 +97,8 @@ class FakeEngine:
         self.fail = fail
         self.assessed: list[Any] = []
         self.observed: list[Any] = []
+        self.last_signals: list[Signal] = []  # as Engine: of the latest observed exchange
+        self.last_family: str | None = None
 
     def _verdict(self, account_id: str) -> AccountVerdict | None:
         verdict = self.verdicts.get(account_id)
@@ -123,6 +126,8 @@ class FakeEngine:
 
     def observe(self, ex: Any) -> AccountVerdict:
         self.observed.append(ex)
+        self.last_signals = [Signal("test.observed", 0.2, "x")]
+        self.last_family = "tpl_0000abcd"
         return self._verdict(ex.account_id) or AccountVerdict(
             ex.account_id, 0.0, "benign", None, None, [], [], 1
         )
@@ -132,6 +137,11 @@ class FakeEngine:
 
     def campaigns(self) -> list[dict]:
         return [{"campaign_id": "cmp_1", "accounts": sorted(self.verdicts), "risk": 0.9}]
+
+
+def distillation_engine(store: Any) -> FakeEngine:
+    """Engine factory for the worker process (pickled by name): acct_2 is a distiller."""
+    return FakeEngine({"acct_2": "distillation"})
 
 
 class CountingTransport(httpx.AsyncBaseTransport):
@@ -157,11 +167,16 @@ async def running_gateway(
     engine: Any = None,
     transport: Any = None,
     store: Any = None,
+    worker: WorkerSpec | None = None,
     client_address: tuple[str, int] = ("198.51.100.7", 40000),
 ) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
     """Gateway with lifespan running, and a client talking to it in-process."""
     app = create_app(
-        config or make_config(), engine=engine, transport=transport or mock_transport(), store=store
+        config or make_config(),
+        engine=engine,
+        transport=transport or mock_transport(),
+        store=store,
+        worker=worker,
     )
     async with app.router.lifespan_context(app):
         client_transport = httpx.ASGITransport(app, client=client_address)

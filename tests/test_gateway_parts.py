@@ -74,6 +74,7 @@ region = "eu"
         '[[accounts]]\nkey_sha256 = "sk-plaintext"\naccount_id = "a"',
         "[policy.block]\nverdict = 1",
         '[gateway]\ntrusted_proxies = ["not-a-network"]',
+        '[gateway]\nupstream_client = "raw"',  # removed: aiohttp and httpx are the clients
     ],
 )
 def test_bad_config_fails_at_start(tmp_path, text: str) -> None:
@@ -495,6 +496,7 @@ def test_cli_helpers_pick_fast_servers_only_when_installed_and_build_an_engine()
 
     options = uvicorn_options()
     assert options["access_log"] is False
+    assert options["proxy_headers"] is False  # forwarding headers: the gateway's trusted_proxies
     assert ("loop" in options) == (importlib.util.find_spec("uvloop") is not None)
     assert ("http" in options) == (importlib.util.find_spec("httptools") is not None)
     engine = build_engine(FakeStore())  # empty store: a fresh engine

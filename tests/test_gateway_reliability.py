@@ -33,10 +33,7 @@ from distillwatch.gateway.recorder import PendingExchange, Recorder
 from distillwatch.gateway.upstream import (
     AiohttpUpstream,
     HttpxUpstream,
-    RawUpstream,
     UpstreamError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
 )
 
 
@@ -91,7 +88,7 @@ async def test_upstream_failures_become_api_shaped_errors(exc: Exception, status
     assert sum(errors.value(kind) for kind in ("timeout", "connect")) == 2
 
 
-@pytest.mark.parametrize("client_kind", ["httpx", "aiohttp", "raw"])
+@pytest.mark.parametrize("client_kind", ["httpx", "aiohttp"])
 async def test_real_upstream_timeout_on_loopback(client_kind: str) -> None:
     async with serve_on_loopback(create_mock_app()) as mock_url:
         config = make_config(upstream=mock_url, read_timeout_s=0.1, upstream_client=client_kind)
@@ -257,7 +254,7 @@ async def test_upstream_breaking_mid_stream_aborts_the_response_and_is_recorded(
     assert row["gateway"]["upstream_error"] == "error"
 
 
-@pytest.mark.parametrize("client_kind", ["httpx", "aiohttp", "raw"])
+@pytest.mark.parametrize("client_kind", ["httpx", "aiohttp"])
 async def test_concurrent_load_over_loopback_records_every_exchange(client_kind: str) -> None:
     store = FakeStore()
     total, concurrency = 160, 16  # httpx's own client pool gets slow far above this
@@ -377,105 +374,15 @@ def test_recorder_flushes_everything_on_close() -> None:
     )  # closed: counted as a drop
 
 
+def test_recorder_with_nowhere_to_write_does_no_work() -> None:
+    recorder = Recorder()  # no store, no JSONL, no engine: `serve --no-detection` without --db
+    assert recorder.submit(PendingExchange({"id": "1", "api": "openai.chat.completions"}))
+    assert recorder.pending == 0 and recorder.metrics.dropped.value() == 0
+    assert recorder.close(1)
+
+
 def test_transports_have_pools_for_many_concurrent_connections() -> None:
     config = GatewayConfig()
     assert config.max_connections >= 256
     HttpxUpstream(config.upstream, max_connections=config.max_connections)
     AiohttpUpstream(config.upstream, max_connections=config.max_connections)
-
-
-@contextlib.asynccontextmanager
-async def scripted_server(
-    reply: bytes, *, close_after_reply: bool
-) -> AsyncIterator[tuple[int, list[int]]]:
-    """A raw TCP server answering every request with ``reply``; yields (port, connections seen)."""
-    connections: list[int] = []
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connections.append(1)
-        try:
-            for _ in range(100):
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":")[1])
-                await reader.readexactly(length)
-                writer.write(reply)
-                await writer.drain()
-                if close_after_reply:
-                    break
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1], connections
-    finally:
-        server.close()
-        await server.wait_closed()
-
-
-async def read_all(upstream: RawUpstream, path: str = "/v1/x") -> tuple[int, bytes]:
-    response = await upstream.send("POST", path, [(b"content-type", b"application/json")], b"{}")
-    try:
-        return response.status, b"".join([chunk async for chunk in response.aiter_bytes()])
-    finally:
-        await response.aclose()
-
-
-async def test_raw_client_reads_chunked_and_close_delimited_bodies() -> None:
-    chunked = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
-    async with scripted_server(chunked, close_after_reply=False) as (port, connections):
-        upstream = RawUpstream(f"http://127.0.0.1:{port}")
-        assert await read_all(upstream) == (200, b"hello world")
-        assert await read_all(upstream) == (200, b"hello world")
-        await upstream.aclose()
-    assert len(connections) == 1  # kept alive and reused
-    until_close = b"HTTP/1.1 201 Created\r\nconnection: close\r\n\r\nall of it"
-    async with scripted_server(until_close, close_after_reply=True) as (port, connections):
-        upstream = RawUpstream(f"http://127.0.0.1:{port}")
-        assert await read_all(upstream) == (201, b"all of it")
-        assert await read_all(upstream) == (201, b"all of it")
-        await upstream.aclose()
-    assert len(connections) == 2
-
-
-async def test_raw_client_retries_once_when_a_kept_alive_connection_went_stale() -> None:
-    # the server closes after each reply without announcing it, like an idle-timeout would
-    reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
-    async with scripted_server(reply, close_after_reply=True) as (port, connections):
-        upstream = RawUpstream(f"http://127.0.0.1:{port}")
-        assert await read_all(upstream) == (200, b"ok")
-        await asyncio.sleep(0.05)  # let the close arrive
-        assert await read_all(upstream) == (200, b"ok")
-        await upstream.aclose()
-    assert len(connections) == 2
-
-
-async def test_raw_client_errors() -> None:
-    with socket_bound() as port, pytest.raises(UpstreamUnavailable):  # nothing listening
-        await RawUpstream(f"http://127.0.0.1:{port}", connect_timeout_s=1).send("GET", "/", [], b"")
-    silent = b""  # accepts, reads, never answers
-    async with scripted_server(silent, close_after_reply=False) as (port, _):
-        upstream = RawUpstream(f"http://127.0.0.1:{port}", read_timeout_s=0.1)
-        with pytest.raises(UpstreamTimeout):
-            await upstream.send("POST", "/", [], b"{}")
-        await upstream.aclose()
-    garbage = b"SMTP ready\r\n\r\n"
-    async with scripted_server(garbage, close_after_reply=False) as (port, _):
-        upstream = RawUpstream(f"http://127.0.0.1:{port}")
-        with pytest.raises(UpstreamError):
-            await upstream.send("POST", "/", [], b"{}")
-        await upstream.aclose()
-
-
-@contextlib.contextmanager
-def socket_bound():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]

@@ -7,9 +7,9 @@ forgotten setting never leaves it open.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from distillwatch.gateway.backend import BackendUnavailable
 from distillwatch.gateway.policy import OVERRIDE_ACTIONS
 from distillwatch.ingest.parse import to_rfc3339
 
@@ -42,6 +43,21 @@ def verdict_dict(verdict: Any) -> dict[str, Any]:
     return data
 
 
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _unavailable_is_503(handler: Handler) -> Handler:
+    """A dead engine worker is an answer (503), not a crash of the admin API."""
+
+    async def guarded(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except BackendUnavailable as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
+
+    return guarded
+
+
 def admin_routes(gateway: Gateway) -> list[Route]:
     token = gateway.config.admin_token.encode() if gateway.config.admin_token else None
 
@@ -56,15 +72,12 @@ def admin_routes(gateway: Gateway) -> list[Route]:
             return JSONResponse({"error": "invalid admin token"}, status_code=401)
         return None
 
-    def engine_call(method: str) -> Any:
-        return gateway.engine_gate.call(method)
-
     async def verdicts(request: Request) -> Response:
         if (denied := authorized(request)) is not None:
             return denied
-        if gateway.engine is None:
+        if not gateway.detection:
             return JSONResponse({"accounts": [], "detection": False})
-        rows = [verdict_dict(v) for v in await asyncio.to_thread(engine_call, "account_verdicts")]
+        rows = [verdict_dict(v) for v in await gateway.backend.engine_view("account_verdicts")]
         wanted = request.query_params.get("verdict")
         if wanted:
             rows = [r for r in rows if r.get("verdict") == wanted]
@@ -76,19 +89,12 @@ def admin_routes(gateway: Gateway) -> list[Route]:
             return denied
         account_id = request.path_params["account_id"]
         current = None
-        if gateway.engine is not None:
-            for verdict in await asyncio.to_thread(engine_call, "account_verdicts"):
+        if gateway.detection:
+            for verdict in await gateway.backend.engine_view("account_verdicts"):
                 if verdict.account_id == account_id:
                     current = verdict_dict(verdict)
                     break
-        history: list[dict[str, Any]] = []
-        if gateway.store is not None:
-
-            def read_history() -> list[dict[str, Any]]:
-                with gateway.store_lock:
-                    return gateway.store.verdict_history(account_id)
-
-            history = await asyncio.to_thread(read_history)
+        history = await gateway.backend.verdict_history(account_id)
         return JSONResponse(
             {
                 "account_id": account_id,
@@ -101,10 +107,10 @@ def admin_routes(gateway: Gateway) -> list[Route]:
     async def campaigns(request: Request) -> Response:
         if (denied := authorized(request)) is not None:
             return denied
-        if gateway.engine is None:
+        if not gateway.detection:
             return JSONResponse({"campaigns": [], "detection": False})
         return JSONResponse(
-            {"campaigns": await asyncio.to_thread(engine_call, "campaigns"), "detection": True}
+            {"campaigns": await gateway.backend.engine_view("campaigns"), "detection": True}
         )
 
     async def list_overrides(request: Request) -> Response:
@@ -127,7 +133,7 @@ def admin_routes(gateway: Gateway) -> list[Route]:
             )
         entry = {"action": action, "reason": str(payload.get("reason", "")), "ts": time.time()}
         gateway.policy.overrides[account_id] = entry
-        await asyncio.to_thread(gateway.save_overrides, dict(gateway.policy.overrides))
+        await gateway.save_overrides()
         return JSONResponse({"account_id": account_id, **entry})
 
     async def delete_override(request: Request) -> Response:
@@ -136,14 +142,18 @@ def admin_routes(gateway: Gateway) -> list[Route]:
         removed = gateway.policy.overrides.pop(request.path_params["account_id"], None)
         if removed is None:
             return JSONResponse({"error": "no override for this account"}, status_code=404)
-        await asyncio.to_thread(gateway.save_overrides, dict(gateway.policy.overrides))
+        await gateway.save_overrides()
         return Response(status_code=204)
 
+    routes: list[tuple[str, Handler, list[str]]] = [
+        ("/admin/verdicts", verdicts, ["GET"]),
+        ("/admin/verdicts/{account_id:path}", account_detail, ["GET"]),
+        ("/admin/campaigns", campaigns, ["GET"]),
+        ("/admin/overrides", list_overrides, ["GET"]),
+        ("/admin/overrides/{account_id:path}", set_override, ["PUT", "POST"]),
+        ("/admin/overrides/{account_id:path}", delete_override, ["DELETE"]),
+    ]
     return [
-        Route("/admin/verdicts", verdicts, methods=["GET"]),
-        Route("/admin/verdicts/{account_id:path}", account_detail, methods=["GET"]),
-        Route("/admin/campaigns", campaigns, methods=["GET"]),
-        Route("/admin/overrides", list_overrides, methods=["GET"]),
-        Route("/admin/overrides/{account_id:path}", set_override, methods=["PUT", "POST"]),
-        Route("/admin/overrides/{account_id:path}", delete_override, methods=["DELETE"]),
+        Route(path, _unavailable_is_503(handler), methods=methods)
+        for path, handler, methods in routes
     ]

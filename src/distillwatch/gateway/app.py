@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import logging
 import os
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -24,14 +24,14 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from distillwatch.gateway.admin import admin_routes
+from distillwatch.gateway.backend import Backend, InProcessBackend, WorkerBackend
 from distillwatch.gateway.config import GatewayConfig
-from distillwatch.gateway.engine_gate import EngineGate
 from distillwatch.gateway.errors import STYLE_ANTHROPIC, STYLE_OPENAI, error_body, error_headers
-from distillwatch.gateway.keys import ClientResolver, KeyDirectory, extract_key
+from distillwatch.gateway.keys import ACCOUNTS_STATE_KEY, ClientResolver, KeyDirectory, extract_key
 from distillwatch.gateway.metrics import CONTENT_TYPE, GatewayMetrics
-from distillwatch.gateway.policy import Decision, PolicyEngine
+from distillwatch.gateway.policy import OVERRIDES_STATE_KEY, Decision, PolicyEngine
 from distillwatch.gateway.ratelimit import Throttle
-from distillwatch.gateway.recorder import PendingExchange, Recorder
+from distillwatch.gateway.recorder import PendingExchange
 from distillwatch.gateway.streams import (
     API_CHAT,
     API_MESSAGES,
@@ -45,16 +45,16 @@ from distillwatch.gateway.upstream import (
     UpstreamTransport,
     make_upstream,
 )
+from distillwatch.gateway.worker import WorkerSpec
+from distillwatch.ingest.parse import parse_record
 
-__all__ = ["create_app", "Gateway", "GatewayApp", "OVERRIDES_STATE_KEY"]
+__all__ = ["create_app", "Gateway", "GatewayApp", "OVERRIDES_STATE_KEY", "WorkerSpec"]
 
 log = logging.getLogger("distillwatch.gateway")
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-
-OVERRIDES_STATE_KEY = "gateway.overrides"
 
 _API_ROUTES = {
     "/v1/chat/completions": (API_CHAT, STYLE_OPENAI),
@@ -124,7 +124,11 @@ class _ClientGone(Exception):
 
 
 class Gateway:
-    """State shared by every request: keys, policy, engine, upstream, recorder, metrics."""
+    """State shared by every request: keys, policy, upstream, metrics, and the backend.
+
+    The backend runs the engine and writes the exchanges: in this process
+    (``engine``/``store`` objects) or in the engine worker process (``worker``).
+    """
 
     def __init__(
         self,
@@ -133,6 +137,7 @@ class Gateway:
         engine: Any | None = None,
         transport: Any | None = None,
         store: Any | None = None,
+        worker: WorkerSpec | None = None,
     ):
         self.config = config
         self.engine = engine
@@ -155,67 +160,59 @@ class Gateway:
             max_connections=config.max_connections,
             transport=transport,
         )
-        # The engine is single-threaded: assess (event loop) and observe (recorder thread) take turns.
-        self.engine_gate = EngineGate(engine) if engine is not None else None
-        self.store_lock = threading.Lock()
-        self.recorder = Recorder(
-            store=store,
-            jsonl=config.recorder.jsonl,
-            observe=self._observe if engine is not None else None,
-            metrics=self.metrics,
-            store_lock=self.store_lock,
-            queue_size=config.recorder.queue_size,
-            batch_size=config.recorder.batch_size,
-            flush_interval_s=config.recorder.flush_interval_s,
-        )
+        self.backend: Backend
+        if worker is not None:
+            if engine is not None or store is not None:
+                raise ValueError("pass either engine/store objects or a worker spec, not both")
+            if worker.jsonl is None and config.recorder.jsonl is not None:
+                worker = dataclasses.replace(worker, jsonl=str(config.recorder.jsonl))
+            self.backend = WorkerBackend(
+                worker,
+                metrics=self.metrics,
+                queue_size=config.recorder.queue_size,
+                flush_interval_s=config.recorder.flush_interval_s,
+            )
+        else:
+            self.backend = InProcessBackend(
+                engine=engine, store=store, metrics=self.metrics, recorder=config.recorder
+            )
         self.metrics.add_gauge(
             "distillwatch_gateway_recorder_queue_depth",
             "Exchanges waiting to be written.",
-            lambda: float(self.recorder.pending),
+            lambda: float(self.backend.pending),
         )
         self._decision_header = (
             config.decision_header.lower().encode() if config.decision_header else None
         )
         self._upstream_key = config.upstream_api_key.encode() if config.upstream_api_key else None
-        if engine is not None:
-            from distillwatch.ingest.parse import parse_record
 
-            self._parse_record = parse_record
+    @property
+    def detection(self) -> bool:
+        return self.backend.detection
 
     # -- lifecycle -------------------------------------------------------------
 
     async def startup(self) -> None:
-        if self.store is not None:
-            with self.store_lock:
-                added = self.keys.load_from_store(self.store)
-                blob = self.store.load_state(OVERRIDES_STATE_KEY)
-            if added:
-                log.info("loaded %d API keys from the store", added)
-            if blob:
-                self.policy.overrides.update(orjson.loads(blob))
+        state = await self.backend.start()
+        added = self.keys.load_blob(state.get(ACCOUNTS_STATE_KEY))
+        if added:
+            log.info("loaded %d API keys from the store", added)
+        overrides = state.get(OVERRIDES_STATE_KEY)
+        if overrides:
+            self.policy.overrides.update(orjson.loads(overrides))
         if not len(self.keys) and self.config.unknown_keys == "reject":
             log.warning("no API keys configured: every request will get a 401")
-        self.recorder.start()
 
     async def shutdown(self) -> None:
-        """Flush every queued exchange (in a thread: the loop must stay free), then close the pool."""
-        finished = await asyncio.to_thread(
-            self.recorder.close, self.config.recorder.shutdown_timeout_s
-        )
-        if not finished:
-            log.error(
-                "recorder did not finish within %.0fs", self.config.recorder.shutdown_timeout_s
-            )
+        """Write every exchange handed over, then close the upstream pool."""
+        timeout = self.config.recorder.shutdown_timeout_s
+        if not await self.backend.close(timeout):
+            log.error("recorder did not finish within %.0fs", timeout)
         await self.upstream.aclose()
 
-    def save_overrides(self, snapshot: dict[str, Any]) -> None:
-        """Persist overrides so a restart keeps them (called off the loop with a copy)."""
-        if self.store is not None:
-            with self.store_lock:
-                self.store.save_state(OVERRIDES_STATE_KEY, orjson.dumps(snapshot))
-
-    def _observe(self, record: dict[str, Any]) -> None:
-        self.engine_gate.observe(self._parse_record(record))
+    async def save_overrides(self) -> None:
+        """Persist overrides (a copy) so a restart keeps them."""
+        await self.backend.save_state(OVERRIDES_STATE_KEY, orjson.dumps(self.policy.overrides))
 
     # -- helpers -----------------------------------------------------------------
 
@@ -339,10 +336,10 @@ class Gateway:
 
         assessment = None
         decision: Decision | None = None
-        if self.engine is not None and account.account_id not in self.policy.overrides:
+        backend = self.backend
+        if backend.detection and account.account_id not in self.policy.overrides:
             try:
-                exchange = self._parse_record(record)
-                assessment = self.engine_gate.assess(exchange)
+                assessment = backend.assess(parse_record(record))
             except Exception:
                 self.metrics.engine_errors.inc()
                 log.exception("inline assessment failed (fail_mode=%s)", self.config.fail_mode)
@@ -354,7 +351,11 @@ class Gateway:
             decision = self.policy.decide(account.account_id, assessment)
         if decision.action != "allow":
             record["gateway"] = decision.log_view()
-        signals_row = _signals_row(record, assessment) if assessment is not None else None
+        signals_row = (
+            _signals_row(record, assessment)
+            if assessment is not None and backend.inline_signal_rows
+            else None
+        )
 
         if decision.refused:
             message = {
@@ -367,7 +368,7 @@ class Gateway:
             self.metrics.requests.inc(route, decision.action)
             record["status"] = decision.status
             record["latency_ms"] = round((time.perf_counter() - started) * 1000.0, 3)
-            self.recorder.submit(PendingExchange(record, signals=signals_row))
+            backend.submit(PendingExchange(record, signals=signals_row, request_body=body))
             return
 
         path = route
@@ -394,7 +395,7 @@ class Gateway:
             record["status"] = status
             record["latency_ms"] = round((time.perf_counter() - started) * 1000.0, 3)
             record.setdefault("gateway", {"decision": decision.action})["upstream_error"] = exc.kind
-            self.recorder.submit(PendingExchange(record, signals=signals_row))
+            backend.submit(PendingExchange(record, signals=signals_row, request_body=body))
             return
 
         t1 = time.perf_counter()
@@ -459,9 +460,13 @@ class Gateway:
             with contextlib.suppress(Exception):
                 await upstream.aclose()
             record["latency_ms"] = round((time.perf_counter() - started) * 1000.0, 3)
-            self.recorder.submit(
+            backend.submit(
                 PendingExchange(
-                    record, body=b"".join(delivered), streamed=streamed, signals=signals_row
+                    record,
+                    body=b"".join(delivered),
+                    streamed=streamed,
+                    signals=signals_row,
+                    request_body=body,
                 )
             )
         if error is not None:
@@ -584,15 +589,21 @@ class Gateway:
     # -- operational endpoints ---------------------------------------------------------
 
     async def healthz(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """200 while exchanges are being recorded; 503 once the engine worker is gone."""
+        alive = self.backend.alive
         body = orjson.dumps(
             {
-                "status": "ok",
-                "detection": self.engine is not None,
-                "recorder_queue": self.recorder.pending,
+                "status": "ok" if alive else "degraded",
+                "detection": self.backend.detection,
+                "recorder": "running" if alive else "stopped",
+                "recorder_queue": self.backend.pending,
                 "recorder_dropped": int(self.metrics.dropped.value()),
             }
         )
-        await send({"type": "http.response.start", "status": 200, "headers": error_headers(body)})
+        status = 200 if alive else 503
+        await send(
+            {"type": "http.response.start", "status": status, "headers": error_headers(body)}
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def metrics_endpoint(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -640,14 +651,17 @@ def create_app(
     engine: Any | None = None,
     transport: Any | None = None,
     store: Any | None = None,
+    worker: WorkerSpec | None = None,
 ) -> Starlette:
     """The gateway as an ASGI app; ``engine=None`` runs it as a recording proxy without detection.
 
     ``transport`` is an :class:`~distillwatch.gateway.upstream.UpstreamTransport`
     or an ``httpx`` transport (for example ``httpx.MockTransport``); ``store`` is
-    a :class:`~distillwatch.store.Store` receiving every exchange.
+    a :class:`~distillwatch.store.Store` receiving every exchange. With
+    ``worker`` instead of ``engine``/``store``, the engine, the store and the
+    JSONL log live in a worker process (what ``distillwatch serve`` runs).
     """
-    gateway = Gateway(config, engine=engine, transport=transport, store=store)
+    gateway = Gateway(config, engine=engine, transport=transport, store=store, worker=worker)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,19 @@ log = logging.getLogger("distillwatch.gateway")
 
 
 def uvicorn_options() -> dict[str, Any]:
-    """uvloop and httptools when installed (measurably faster), uvicorn's defaults otherwise."""
-    options: dict[str, Any] = {"access_log": False, "lifespan": "on", "log_level": "warning"}
+    """uvloop and httptools when installed (measurably faster), uvicorn's defaults otherwise.
+
+    ``proxy_headers`` is off: uvicorn would otherwise rewrite the client address
+    from ``X-Forwarded-For`` for its own list of trusted peers (127.0.0.1 by
+    default) before the gateway sees it; the gateway reads forwarding headers
+    itself, from its configured ``trusted_proxies`` only.
+    """
+    options: dict[str, Any] = {
+        "access_log": False,
+        "lifespan": "on",
+        "log_level": "warning",
+        "proxy_headers": False,
+    }
     if importlib.util.find_spec("uvloop") is not None:
         options["loop"] = "uvloop"
     if importlib.util.find_spec("httptools") is not None:
@@ -49,31 +59,25 @@ def serve(
     db: Path | None = None,
     detection: bool = True,
 ) -> None:
-    """Run the gateway in front of ``upstream`` until interrupted; flushes the log on exit."""
+    """Run the gateway in front of ``upstream`` until interrupted; flushes the log on exit.
+
+    The engine, the store and the JSONL log run in the engine worker process
+    (see :mod:`distillwatch.gateway.worker`), which saves the engine into the
+    store when it stops; this process only serves.
+    """
     import uvicorn
 
-    from distillwatch.gateway.app import create_app
-
-    # The recorder thread (writing, engine.observe) competes with the event loop for the GIL;
-    # CPython's default 5 ms switch interval would show up directly in the p99 of every request.
-    sys.setswitchinterval(0.0005)
+    from distillwatch.gateway.app import WorkerSpec, create_app
     from distillwatch.gateway.config import load_config
 
     settings = load_config(config, upstream=upstream)
-    store = None
-    if db is not None:
-        from distillwatch.store import open_store
-
-        store = open_store(db)
-    engine = build_engine(store) if detection else None
-    app = create_app(settings, engine=engine, store=store)
-    try:
-        uvicorn.run(app, host=host, port=port, **uvicorn_options())
-    finally:
-        if store is not None:
-            if engine is not None and hasattr(engine, "state_bytes"):
-                store.save_state("engine", engine.state_bytes())
-            store.close()
+    spec = WorkerSpec(
+        db=str(db) if db is not None else None,
+        jsonl=str(settings.recorder.jsonl) if settings.recorder.jsonl is not None else None,
+        detection=detection,
+    )
+    app = create_app(settings, worker=spec if spec.needed else None)
+    uvicorn.run(app, host=host, port=port, **uvicorn_options())
 
 
 def mock_upstream(host: str = "127.0.0.1", port: int = 9000, delay_ms: float = 0.0) -> None:

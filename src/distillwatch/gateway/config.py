@@ -25,7 +25,7 @@ __all__ = [
     "load_config",
 ]
 
-_UPSTREAM_CLIENTS = ("aiohttp", "httpx", "raw")
+_UPSTREAM_CLIENTS = ("aiohttp", "httpx")
 _FAIL_MODES = ("open", "closed")
 _UNKNOWN_KEY_MODES = ("reject", "account_per_key")
 
@@ -241,7 +241,12 @@ class GatewayConfig:
     def validate(self) -> None:
         """Fail at start, not on the first request, when a value cannot work."""
         if self.upstream_client not in _UPSTREAM_CLIENTS:
-            raise ValueError(f"upstream_client must be one of {_UPSTREAM_CLIENTS}")
+            removed = (
+                " (the hand-written 'raw' client was removed)"
+                if self.upstream_client == "raw"
+                else ""
+            )
+            raise ValueError(f"upstream_client must be one of {_UPSTREAM_CLIENTS}{removed}")
         if self.fail_mode not in _FAIL_MODES:
             raise ValueError(f"fail_mode must be one of {_FAIL_MODES}")
         if self.unknown_keys not in _UNKNOWN_KEY_MODES:

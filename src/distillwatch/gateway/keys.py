@@ -96,7 +96,10 @@ class KeyDirectory:
 
     def load_from_store(self, store: Any) -> int:
         """Add entries kept in the store (``save_state(ACCOUNTS_STATE_KEY, json list)``)."""
-        blob = store.load_state(ACCOUNTS_STATE_KEY)
+        return self.load_blob(store.load_state(ACCOUNTS_STATE_KEY))
+
+    def load_blob(self, blob: bytes | None) -> int:
+        """Add entries from a stored JSON list of account entries; the number added."""
         if not blob:
             return 0
         entries = [AccountEntry.from_dict(dict(d)) for d in orjson.loads(blob)]

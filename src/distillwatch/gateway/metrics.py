@@ -47,6 +47,10 @@ class Counter:
     def value(self, *labels: str) -> float:
         return self._values.get(labels, 0.0)
 
+    def items(self) -> list[tuple[tuple[str, ...], float]]:
+        """Every label combination seen, with its count."""
+        return list(self._values.items())
+
     def render(self) -> list[str]:
         out = []
         for labels, value in sorted(self._values.items()):

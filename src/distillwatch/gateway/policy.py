@@ -12,9 +12,10 @@ from typing import Any
 from distillwatch.gateway.config import PolicyConfig, Trigger
 from distillwatch.gateway.ratelimit import Throttle
 
-__all__ = ["Decision", "PolicyEngine", "trigger_reasons", "OVERRIDE_ACTIONS"]
+__all__ = ["Decision", "PolicyEngine", "trigger_reasons", "OVERRIDE_ACTIONS", "OVERRIDES_STATE_KEY"]
 
 OVERRIDE_ACTIONS = ("allow", "deny")
+OVERRIDES_STATE_KEY = "gateway.overrides"  # store.save_state key of the manual overrides
 
 
 @dataclass(slots=True)

@@ -23,7 +23,14 @@ import orjson
 from distillwatch.gateway.metrics import GatewayMetrics
 from distillwatch.gateway.streams import reassemble
 
-__all__ = ["PendingExchange", "Recorder", "finish_record"]
+__all__ = [
+    "PendingExchange",
+    "Recorder",
+    "finish_record",
+    "finish_batch",
+    "write_jsonl",
+    "write_store",
+]
 
 log = logging.getLogger("distillwatch.gateway.recorder")
 
@@ -36,6 +43,7 @@ class PendingExchange:
     body: bytes | None = None  # response bytes exactly as the client received them
     streamed: bool = False  # body is an SSE stream to reassemble
     signals: dict[str, Any] | None = None  # store signals row from the inline assessment
+    request_body: bytes | None = None  # the request as the client sent it (for the worker process)
 
 
 def finish_record(item: PendingExchange) -> dict[str, Any]:
@@ -101,6 +109,8 @@ class Recorder:
         self._file: IO[bytes] | None = None
         self._start_lock = threading.Lock()
         self._closed = False
+        # with nowhere to write and nothing to observe, finishing records would be wasted work
+        self._has_sink = store is not None or jsonl is not None or observe is not None
 
     @property
     def pending(self) -> int:
@@ -120,6 +130,8 @@ class Recorder:
 
     def submit(self, item: PendingExchange) -> bool:
         """Buffer one exchange; False (and a counted drop) when the buffer is full or closed."""
+        if not self._has_sink:
+            return True
         if self._thread is None:
             self.start()
         if self._closed or len(self._buffer) >= self.queue_size:
@@ -159,31 +171,10 @@ class Recorder:
                 return
 
     def _write_chunk(self, batch: list[PendingExchange]) -> None:
-        rows: list[dict[str, Any]] = []
-        for item in batch:
-            try:
-                rows.append(finish_record(item))
-            except Exception:  # a bad body must not cost the other records
-                log.exception("could not finish exchange %s", item.record.get("id"))
-                self.metrics.recorder_errors.inc("finish")
-                rows.append(item.record)
-        if self._file is not None:
-            try:
-                self._file.write(b"".join(orjson.dumps(r) + b"\n" for r in rows))
-                self._file.flush()
-            except Exception:
-                log.exception("could not write the exchange JSONL file")
-                self.metrics.recorder_errors.inc("jsonl")
-        if self.store is not None:
-            signal_rows = [item.signals for item in batch if item.signals is not None]
-            try:
-                with self.store_lock:
-                    self.store.append_exchanges(rows)
-                    if signal_rows:
-                        self.store.append_signals(signal_rows)
-            except Exception:
-                log.exception("could not write %d exchanges to the store", len(rows))
-                self.metrics.recorder_errors.inc("store")
+        rows = finish_batch(batch, self.metrics)
+        write_jsonl(self._file, rows, self.metrics)
+        signal_rows = [item.signals for item in batch if item.signals is not None]
+        write_store(self.store, self.store_lock, rows, signal_rows, self.metrics)
         self.metrics.recorded.inc(amount=len(rows))
         if self.observe is not None:
             for row in rows:
@@ -192,3 +183,53 @@ class Recorder:
                 except Exception:
                     log.exception("engine.observe failed for exchange %s", row.get("id"))
                     self.metrics.recorder_errors.inc("observe")
+
+
+# -- the steps of writing a batch, shared with the engine worker process ----------
+
+
+def finish_batch(batch: list[PendingExchange], metrics: GatewayMetrics) -> list[dict[str, Any]]:
+    """Every record finished; one with a bad body is kept as it was (and counted)."""
+    rows: list[dict[str, Any]] = []
+    for item in batch:
+        try:
+            rows.append(finish_record(item))
+        except Exception:  # a bad body must not cost the other records
+            log.exception("could not finish exchange %s", item.record.get("id"))
+            metrics.recorder_errors.inc("finish")
+            rows.append(item.record)
+    return rows
+
+
+def write_jsonl(
+    file: IO[bytes] | None, rows: list[dict[str, Any]], metrics: GatewayMetrics
+) -> None:
+    """Append the rows as exchange-log v1 lines, flushed so a crash loses at most this batch."""
+    if file is None or not rows:
+        return
+    try:
+        file.write(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+        file.flush()
+    except Exception:
+        log.exception("could not write the exchange JSONL file")
+        metrics.recorder_errors.inc("jsonl")
+
+
+def write_store(
+    store: Any | None,
+    lock: threading.Lock,
+    rows: list[dict[str, Any]],
+    signal_rows: list[dict[str, Any]],
+    metrics: GatewayMetrics,
+) -> None:
+    """Exchanges and their signal rows, in one locked section (the admin API reads the store too)."""
+    if store is None or not rows:
+        return
+    try:
+        with lock:
+            store.append_exchanges(rows)
+            if signal_rows:
+                store.append_signals(signal_rows)
+    except Exception:
+        log.exception("could not write %d exchanges to the store", len(rows))
+        metrics.recorder_errors.inc("store")
