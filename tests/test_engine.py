@@ -259,3 +259,32 @@ def test_river_style_learn_one_and_score_one() -> None:
     risk = engine.score_one(traffic[-1])
     assert risk == engine.accounts[traffic[-1].account_id].risk > 0.5
     assert engine.state_bytes() == before
+
+
+class QuotingJudgeDetector:
+    """Test double: a grading request whose quoted candidate answer trips a reconstruction rule."""
+
+    name = "test.judge"
+    version = "1"
+    signals = ("content.reward_grading", "content.reasoning_reconstruction")
+
+    def detect(self, ex: Exchange) -> list[Signal]:
+        return [
+            Signal("content.reward_grading", 0.65, "rubric grading", "reward_grading"),
+            Signal("content.reasoning_reconstruction", 0.9, "quoted answer", "reasoning"),
+            Signal("capability.coding", 0.2, "code", "coding"),
+        ]
+
+
+def test_material_quoted_in_a_grading_request_is_not_a_technique_of_the_account() -> None:
+    engine = Engine(detectors=[QuotingJudgeDetector()])
+    for i in range(40):
+        engine.observe(make_ex(i, "judge", 1_700_000_000.0 + 60 * i, f"grade answer {i}"))
+    st = engine.accounts["judge"]
+    assert st.single_purpose_hits == 0
+    assert st.techniques(min_mean=0.35) == ["content.reward_grading"]
+    assert st.capabilities.get("coding") == 40  # capability tags still count
+    assert [s.name for s in engine.last_signals][:2] == [
+        "content.reward_grading",
+        "content.reasoning_reconstruction",
+    ]  # the per-exchange log keeps every signal

@@ -86,6 +86,28 @@ class Assessment:
     campaign_risk: float
 
 
+_GRADING = "content.reward_grading"
+
+
+def _own_ask(signals: list[Signal]) -> list[Signal]:
+    """The signals that say what the account itself asks for, as techniques go.
+
+    A grading request quotes the material it grades (candidate answers, the
+    conversation under review), and that material trips other detectors: a judge
+    pipeline grading benchmark answers would otherwise count as asking for
+    benchmark items, reconstructions and synthetic data too. So in a grading
+    request only the grading counts as a technique; capability tags and request
+    parameters stay (the per-exchange log still lists every signal).
+    """
+    if len(signals) < 2 or not any(s.name == _GRADING for s in signals):
+        return signals
+    return [
+        s
+        for s in signals
+        if s.name == _GRADING or s.name.startswith(("capability.", "param."))
+    ]
+
+
 def extraction_score(signals: list[Signal]) -> float:
     """Strongest extraction evidence of one exchange (capability tags excluded)."""
     best = 0.0
@@ -140,8 +162,9 @@ class Engine:
         """
         if signals is None:
             signals = self._content(ex)
-        extraction = extraction_score(signals)
-        caps = [s.capability for s in signals if s.capability is not None]
+        own = _own_ask(signals)
+        extraction = extraction_score(own)
+        caps = [s.capability for s in own if s.capability is not None]
         sys_f, tpl_f = self.families.assign(ex.system, ex.last_user_text, family_hashes)
         self.last_signals, self.last_family = signals, tpl_f or sys_f
 
@@ -149,7 +172,7 @@ class Engine:
         if st is None:
             st = self.accounts[ex.account_id] = AccountState(ex.account_id)
             self.groups.add_account(ex.account_id)
-        st.learn_one(ex, extraction, signals, (sys_f, tpl_f))
+        st.learn_one(ex, extraction, own, (sys_f, tpl_f))
         self.exchanges_seen += 1
         self.last_ts = ex.ts
         if ex.model and ex.model not in self.model_first_seen:

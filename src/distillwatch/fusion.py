@@ -162,13 +162,14 @@ def _explicit_score(st: AccountState, explain: bool) -> tuple[float, list[Signal
 
     Fabricating the reasoning behind a handed-over answer, or asking for the
     model's hidden thinking, has no product use (see ``SINGLE_PURPOSE``), so two
-    such requests make an account suspicious on their own, as long as they are
-    not a handful among thousands of a busy shared account's requests.
+    such requests make an account suspicious on their own, as long as they make
+    up a real share (5%) of its traffic, not a handful among the thousands of a
+    busy shared account or an evaluation run whose phrasing trips a rule.
     """
     hits = st.single_purpose_hits
     if hits < 2:
         return 0.0, []
-    x = _clamp(0.3 + 0.15 * hits) * _clamp(hits / (0.02 * st.n))
+    x = _clamp(0.3 + 0.15 * hits) * _clamp(hits / (0.05 * st.n))
     if not explain:
         return x, []
     detail = (
