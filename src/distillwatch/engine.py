@@ -102,9 +102,7 @@ def _own_ask(signals: list[Signal]) -> list[Signal]:
     if len(signals) < 2 or not any(s.name == _GRADING for s in signals):
         return signals
     return [
-        s
-        for s in signals
-        if s.name == _GRADING or s.name.startswith(("capability.", "param."))
+        s for s in signals if s.name == _GRADING or s.name.startswith(("capability.", "param."))
     ]
 
 

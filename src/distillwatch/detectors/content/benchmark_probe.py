@@ -27,14 +27,21 @@ import re
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import ContentDetector, Part, signal_at
+from distillwatch.detectors.content.text import ContentDetector, Keys, Part, keys, signal_at
 
 __all__ = ["BenchmarkProbeDetector"]
 
 _MAX_ITEM_CHARS = 6000  # benchmark items are short; longer texts are documents, not probes
 _CUE_REACH = 300  # an answer cue sits at the end (or opening line) of an item
-_OPTION_B = ("\nb.", "\nb)", "\nb:", "\nb]", "(b)", " b)", " b.", "*b", "\tb", "\n- b", "\n  b")
-_OPTION_D = ("\nd.", "\nd)", "\nd:", "\nd]", "(d)", " d)", " d.", "*d", "\td", "\n- d", "\n  d")
+_OPTION_B = keys("\nb.", "\nb)", "\nb:", "\nb]", "(b)", " b)", " b.", "*b", "\tb", "\n- b", "\n  b")
+_OPTION_D = keys("\nd.", "\nd)", "\nd:", "\nd]", "(d)", " d)", " d.", "*d", "\td", "\n- d", "\n  d")
+_HOW_MUCH = keys(
+    "how many", "how much", "how long", "how far", "how old", "how fast", "how often", "what is the", "what was the",
+    "what were the", "what will be the",
+)  # fmt: skip
+_DEF = keys("def ")
+# each check needs one of: option (b), a "\nq"/"\nproblem" line, a quantity question, "def "
+_TRIGGERS = keys(*_OPTION_B.english, "\nq", "\nproblem", *_HOW_MUCH.english, *_DEF.english)
 _OPTION_LINE = re.compile(r"(?m)^[ \t>*_#-]*(?:\*\*)?\(?([a-e])[\).:\]](?:\*\*)?[ \t]+\S")
 _OPTION_INLINE = re.compile(r"\(([a-e])\)[ \t]*\S")
 _ANSWER_CUE = re.compile(
@@ -73,6 +80,7 @@ class BenchmarkProbeDetector(ContentDetector):
         "content.benchmark_code_stub",
     )
     threshold: float = 0.45
+    triggers: ClassVar[Keys] = _TRIGGERS
     scan_system: ClassVar[bool] = False  # benchmark items are what the user turn carries
 
     def scan(self, part: Part) -> list[Signal]:
@@ -140,21 +148,7 @@ class BenchmarkProbeDetector(ContentDetector):
         )
 
     def _word_problem(self, part: Part, text: str) -> Signal | None:
-        if len(text) > 900 or not part.any(
-            (
-                "how many",
-                "how much",
-                "how long",
-                "how far",
-                "how old",
-                "how fast",
-                "how often",
-                "what is the",
-                "what was the",
-                "what were the",
-                "what will be the",
-            )
-        ):
+        if len(text) > 900 or not part.any(_HOW_MUCH):
             return None
         q = _WORD_QUESTION.search(text)
         if q is None or len(_NUMBER.findall(text)) < 2:
@@ -185,7 +179,7 @@ class BenchmarkProbeDetector(ContentDetector):
         )
 
     def _code_stub(self, part: Part, text: str) -> Signal | None:
-        if not text.rstrip(" \t\r\n`").endswith(('"""', "'''")) or not part.has("def "):
+        if not text.rstrip(" \t\r\n`").endswith(('"""', "'''")) or not part.any(_DEF):
             return None
         m = _CODE_STUB.search(text)
         if m is None:

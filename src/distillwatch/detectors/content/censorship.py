@@ -22,7 +22,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import ContentDetector, Part, Rule, rx, signal_at
+from distillwatch.detectors.content.text import (
+    ContentDetector,
+    Keys,
+    Part,
+    Rule,
+    keys,
+    rx,
+    signal_at,
+)
 
 __all__ = ["CensorshipRewriteDetector"]
 
@@ -69,6 +77,12 @@ _SENSITIVE_RULE = Rule(
     limit=4,
 )  # fmt: skip
 
+_GATE = keys(
+    "sensitiv", "censor", "official", "government", "party", "regulat", "socialist", "taboo", "forbidden", "banned",
+    "prohibited", "restricted", "authorities", "politic", "review rules", "security law",
+    chinese=("敏感", "审查", "官方", "价值观", "正能量", "违禁"),
+)  # fmt: skip
+
 
 @register
 class CensorshipRewriteDetector(ContentDetector):
@@ -78,14 +92,9 @@ class CensorshipRewriteDetector(ContentDetector):
     version: ClassVar[str] = "1"
     signals: ClassVar[tuple[str, ...]] = ("content.censorship_rewrite",)
     threshold: float = 0.5
+    triggers: ClassVar[Keys] = _GATE
 
     def scan(self, part: Part) -> list[Signal]:
-        if not part.any(
-            ("sensitiv", "censor", "official", "government", "party", "regulat", "socialist", "taboo",
-             "forbidden", "banned", "prohibited", "restricted", "authorities", "politic", "review rules", "security law"),
-            ("敏感", "审查", "官方", "价值观", "正能量", "违禁"),
-        ):  # fmt: skip
-            return []
         text = part.norm
         for m in _SENSITIVE_RULE.finditer(part):
             lo, hi = max(0, m.start() - _WINDOW), m.end() + _WINDOW

@@ -30,7 +30,16 @@ import re
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import ContentDetector, Part, Rule, first, rx, signal_at
+from distillwatch.detectors.content.text import (
+    ContentDetector,
+    Keys,
+    Part,
+    Rule,
+    first,
+    keys,
+    rx,
+    signal_at,
+)
 
 __all__ = ["CotElicitationDetector"]
 
@@ -218,6 +227,17 @@ _DEMAND_FORMAT = (
     Rule(rx(r"(?:推理|思考)过程(?:放在|写在|包含在)"), (), ("推理过程", "思考过程")),
 )
 
+_GATE = keys(
+    "reason", "thought", "think", "step", "rationale", "monologue", "deliberat", "cot",
+    chinese=("推理", "思考", "思维", "思路", "步", "心路"),
+)  # fmt: skip
+_ANSWER_WORDS = keys(
+    "answer", "respons", "solution", "output", "completion", "conclusion", "repl", "result", "label"
+)
+_REASONING_WORDS = keys(
+    "reasoning", "rationale", "thought", "thinking", "deliberation", "monologue", "derivation"
+)
+
 
 @register
 class CotElicitationDetector(ContentDetector):
@@ -227,13 +247,9 @@ class CotElicitationDetector(ContentDetector):
     version: ClassVar[str] = "1"
     signals: ClassVar[tuple[str, ...]] = ("content.reasoning_reconstruction", "content.cot_demand")
     threshold: float = 0.5
+    triggers: ClassVar[Keys] = _GATE
 
     def scan(self, part: Part) -> list[Signal]:
-        if not part.any(
-            ("reason", "thought", "think", "step", "rationale", "monologue", "deliberat", "cot"),
-            ("推理", "思考", "思维", "思路", "步", "心路"),
-        ):
-            return []
         out: list[Signal] = []
         rebuilt = self._reconstruction(part)
         if rebuilt is not None:
@@ -247,19 +263,7 @@ class CotElicitationDetector(ContentDetector):
         text = part.norm
         m = None
         strong = False
-        if part.any(
-            (
-                "answer",
-                "respons",
-                "solution",
-                "output",
-                "completion",
-                "conclusion",
-                "repl",
-                "result",
-                "label",
-            )
-        ):
+        if part.any(_ANSWER_WORDS):
             m = first(part, _BEHIND, _GIVEN) or self._cooccurring(part)
             if m is not None:
                 strong = _STRONG_EN.search(text, max(0, m.start() - 160), m.end() + 40) is not None
@@ -285,17 +289,7 @@ class CotElicitationDetector(ContentDetector):
     @staticmethod
     def _cooccurring(part: Part) -> re.Match[str] | None:
         """A handed-over answer with a request to produce reasoning close by."""
-        if not part.any(
-            (
-                "reasoning",
-                "rationale",
-                "thought",
-                "thinking",
-                "deliberation",
-                "monologue",
-                "derivation",
-            )
-        ):
+        if not part.any(_REASONING_WORDS):
             return None
         text = part.norm
         for given in _ANSWER_GIVEN.finditer(part):

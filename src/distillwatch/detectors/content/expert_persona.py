@@ -22,6 +22,7 @@ from distillwatch.detectors.content.text import (
     ContentDetector,
     Part,
     Rule,
+    keys,
     normalized,
     quote,
     rx,
@@ -103,12 +104,17 @@ _TRANSPARENT_RULE = Rule(
 )  # fmt: skip
 
 
+_PERSONA_GATE = keys(*_PERSONA_WORDS, chinese=_PERSONA_ZH)
+_TRANSPARENT_GATE = keys(*_TRANSPARENT_WORDS, chinese=_TRANSPARENT_ZH)
+_TRAINING_GATE = keys("train", "dataset", "fine", "tun", chinese=("训练", "数据集", "微调"))
+
+
 def _persona(part: Part) -> re.Match[str] | None:
-    return _PERSONA_RULE.find(part) if part.any(_PERSONA_WORDS, _PERSONA_ZH) else None
+    return _PERSONA_RULE.find(part) if part.any(_PERSONA_GATE) else None
 
 
 def _demand(part: Part) -> re.Match[str] | None:
-    return _TRANSPARENT_RULE.find(part) if part.any(_TRANSPARENT_WORDS, _TRANSPARENT_ZH) else None
+    return _TRANSPARENT_RULE.find(part) if part.any(_TRANSPARENT_GATE) else None
 
 
 @register
@@ -134,9 +140,7 @@ class ExpertPersonaDetector(ContentDetector):
             return []
         part, m = demand
         training = any(
-            p.norm
-            and p.any(("train", "dataset", "fine", "tun"), ("训练", "数据集", "微调"))
-            and _TRAINING.search(p.norm)
+            p.norm and p.any(_TRAINING_GATE) and _TRAINING.search(p.norm)
             for p in (view.system, user)
         )
         about_data = any(p.norm and _DATA.search(p.norm) is not None for p in (view.system, user))

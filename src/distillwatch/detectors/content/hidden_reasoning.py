@@ -20,7 +20,16 @@ from __future__ import annotations
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import ContentDetector, Part, near, negated, rx, signal_at
+from distillwatch.detectors.content.text import (
+    ContentDetector,
+    Keys,
+    Part,
+    keys,
+    near,
+    negated,
+    rx,
+    signal_at,
+)
 
 __all__ = ["HiddenReasoningDetector"]
 
@@ -56,20 +65,16 @@ _TARGET_ZH = rx(
     r"|泄露|告诉我|写出|给出|说出|复制|粘贴).{0,12}?你(?:的|刚才|之前|刚刚|内部|隐藏|内心|原始)"
     r".{0,8}?(?:思考|推理|思维链|思维|思路|想法|草稿)",
 )
-_THOUGHT_ANCHORS = (
-    "mind",
-    "head",
-    "think",
-    "thought",
-    "reasoning",
-    "chain",
-    "cot",
-    "scratch",
-    "monologue",
-    "deliberation",
+_THOUGHT_ANCHORS = keys(
+    "mind", "head", "think", "thought", "reasoning", "chain", "cot", "scratch", "monologue", "deliberation",
     "reflection",
-)
-_THOUGHT_ZH = ("思考", "推理", "思维", "思路", "想法", "草稿")
+)  # fmt: skip
+_THOUGHT_ZH = keys(chinese=("思考", "推理", "思维", "思路", "想法", "草稿"))
+_GATE = keys(
+    "think", "thought", "reason", "scratch", "monologue", "cot", "deliberat", "reflection",
+    chinese=("思考", "推理", "思维", "思路", "想法", "草稿"),
+)  # fmt: skip
+_OWNER = keys("your", "its", "the", "you")
 # The 把 construction puts the verb after its object: "把你的推理翻译成英文".
 _TARGET_ZH_BA = rx(
     r"你(?:的|刚才的?|之前的?|内部的?|隐藏的?|内心的?|原始的?)?.{0,6}?(?:思考|推理|思维链|思维|思路|想法|草稿)(?:过程|内容)?"
@@ -103,26 +108,13 @@ class HiddenReasoningDetector(ContentDetector):
     version: ClassVar[str] = "1"
     signals: ClassVar[tuple[str, ...]] = ("content.hidden_reasoning_extraction",)
     threshold: float = 0.5
+    triggers: ClassVar[Keys] = _GATE
 
     def scan(self, part: Part) -> list[Signal]:
-        if not part.any(
-            (
-                "think",
-                "thought",
-                "reason",
-                "scratch",
-                "monologue",
-                "cot",
-                "deliberat",
-                "reflection",
-            ),
-            ("思考", "推理", "思维", "思路", "想法", "草稿"),
-        ):
-            return []
         text = part.norm
         m = (
             near(part, _TARGET, _THOUGHT_ANCHORS, before=90, after=30, limit=3)
-            if part.any(("your", "its", "the", "you"))
+            if part.any(_OWNER)
             else None
         )
         if m is not None and negated(text, m.start()):
@@ -146,8 +138,8 @@ class HiddenReasoningDetector(ContentDetector):
                 )
             ]
         if part.cjk:
-            m = near(part, _TARGET_ZH, (), _THOUGHT_ZH, before=40, after=8) or near(
-                part, _TARGET_ZH_BA, (), _THOUGHT_ZH, before=20, after=30
+            m = near(part, _TARGET_ZH, _THOUGHT_ZH, before=40, after=8) or near(
+                part, _TARGET_ZH_BA, _THOUGHT_ZH, before=20, after=30
             )
             if m is not None and not negated(text, m.start()):
                 span = text[max(0, m.start() - 20) : m.end() + 10]

@@ -20,7 +20,16 @@ from __future__ import annotations
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import ContentDetector, Part, Rule, negated, rx, signal_at
+from distillwatch.detectors.content.text import (
+    ContentDetector,
+    Keys,
+    Part,
+    Rule,
+    keys,
+    negated,
+    rx,
+    signal_at,
+)
 
 __all__ = ["PromptExtractionDetector"]
 
@@ -60,9 +69,9 @@ _COPY_START = (
 )
 # (gate: words that must all-or-any be present first, rule). Gates keep the
 # verb-anchored rules from running on every "what"/"show" of ordinary chat.
-_EXTRACT: tuple[tuple[tuple[str, ...], Rule], ...] = (
+_EXTRACT: tuple[tuple[Keys | None, Rule], ...] = (
     (
-        ("system", "initial", "developer", "prompt", "hidden", "secret"),
+        keys("system", "initial", "developer", "prompt", "hidden", "secret"),
         Rule(
             rx(
                 r"\b" + _VERB + r"\w* … (?:your|the model's|the assistant's) " + _QUAL + _SECRET,
@@ -77,7 +86,7 @@ _EXTRACT: tuple[tuple[tuple[str, ...], Rule], ...] = (
         ),
     ),
     (
-        ("given", "follow", "receiv"),
+        keys("given", "follow", "receiv"),
         Rule(
             rx(
                 r"\b"
@@ -91,14 +100,14 @@ _EXTRACT: tuple[tuple[tuple[str, ...], Rule], ...] = (
         ),
     ),
     (
-        ("starting", "beginning"),
+        keys("starting", "beginning"),
         Rule(
             rx(r"\b(?:starting|beginning) (?:with|from) \W{0,3}you are\b"),
             ("starting", "beginning"),
         ),
     ),
     (
-        ("verbatim",),
+        keys("verbatim"),
         Rule(
             rx(
                 r"\bverbatim\b.{0,40}\b(?:system|instructions?|prompt)\b|\b(?:system|instructions?|prompt)\b.{0,40}\bverbatim\b"
@@ -110,7 +119,7 @@ _EXTRACT: tuple[tuple[tuple[str, ...], Rule], ...] = (
         ),
     ),
     (
-        ("above", "before", "preceding", "prior"),
+        keys("above", "before", "preceding", "prior"),
         Rule(
             rx(
                 r"\b"
@@ -122,7 +131,7 @@ _EXTRACT: tuple[tuple[tuple[str, ...], Rule], ...] = (
         ),
     ),
     (
-        (),
+        None,
         Rule(
             rx(
                 r"(?:输出|打印|显示|重复|复述|告诉我|透露|泄露|给出|展示|说出|翻译|总结).{0,8}?(?:你的|您的)(?:完整的?|全部的?|原始的?|初始的?|隐藏的?)?"
@@ -138,7 +147,7 @@ _EXTRACT: tuple[tuple[tuple[str, ...], Rule], ...] = (
 _YOUR_GENERIC = Rule(
     rx(r"\b(?P<verb>" + _VERB + r")\w* … your " + _QUAL + _GENERIC + r"\b"), _VERB_START
 )
-_GENERIC_ANCHORS = (
+_GENERIC_ANCHORS = keys(
     "instruction",
     "prompt",
     "rules",
@@ -148,6 +157,16 @@ _GENERIC_ANCHORS = (
     "configuration",
     "constraint",
 )
+_GENERIC_ANCHORS_ZH = keys(
+    "instruction", "prompt", "rules", "guideline", "directive", "polic", "configuration", "constraint",
+    chinese=("指令", "规则", "设定"),
+)  # fmt: skip
+_GATE = keys(
+    "prompt", "instruction", "system", "guideline", "polic", "rules", "above", "verbatim", "you are", "ignore",
+    "disregard", "forget", "override", "bypass", "directive", "before this", "preceding",
+    chinese=("提示", "指令", "系统", "规则", "设定", "忽略"),
+)  # fmt: skip
+_YOUR = keys("your")
 _COPY_RE = rx(r"\b" + _COPY_VERB)
 _OVERRIDE = Rule(
     rx(
@@ -176,18 +195,13 @@ class PromptExtractionDetector(ContentDetector):
     version: ClassVar[str] = "1"
     signals: ClassVar[tuple[str, ...]] = ("content.prompt_extraction",)
     threshold: float = 0.5
+    triggers: ClassVar[Keys] = _GATE
     scan_system: ClassVar[bool] = False
 
     def scan(self, part: Part) -> list[Signal]:
-        if not part.any(
-            ("prompt", "instruction", "system", "guideline", "polic", "rules", "above", "verbatim", "you are",
-             "ignore", "disregard", "forget", "override", "bypass", "directive", "before this", "preceding"),
-            ("提示", "指令", "系统", "规则", "设定", "忽略"),
-        ):  # fmt: skip
-            return []
         text = part.norm
         for gate, rule in _EXTRACT:
-            if gate and not part.any(gate):
+            if gate is not None and not part.any(gate):
                 continue
             for m in rule.finditer(part):
                 if not negated(text, m.start()):
@@ -203,7 +217,7 @@ class PromptExtractionDetector(ContentDetector):
                             "prompt_extraction",
                         )
                     ]
-        m = _YOUR_GENERIC.find(part) if part.has("your") and part.any(_GENERIC_ANCHORS) else None
+        m = _YOUR_GENERIC.find(part) if part.any(_YOUR) and part.any(_GENERIC_ANCHORS) else None
         if m is not None and not negated(text, m.start()):
             copy = _COPY_RE.match(m.group("verb")) is not None
             return [
@@ -232,7 +246,7 @@ class PromptExtractionDetector(ContentDetector):
                     "prompt_extraction",
                 )
             ]
-        m = _CURIOUS.find(part) if part.any(_GENERIC_ANCHORS, ("指令", "规则", "设定")) else None
+        m = _CURIOUS.find(part) if part.any(_GENERIC_ANCHORS_ZH) else None
         if m is not None:
             return [
                 signal_at(

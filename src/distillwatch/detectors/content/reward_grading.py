@@ -23,7 +23,16 @@ import re
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import ContentDetector, Part, Rule, first, rx, signal_at
+from distillwatch.detectors.content.text import (
+    ContentDetector,
+    Keys,
+    Part,
+    Rule,
+    first,
+    keys,
+    rx,
+    signal_at,
+)
 
 __all__ = ["RewardGradingDetector"]
 
@@ -217,6 +226,12 @@ _CANDIDATE_LABEL = Rule(
     ("回答", "回复", "答案"),
 )
 
+_GATE = keys(
+    "evaluat", "judg", " rate", "\nrate", "rating", "score", "grade", "grading", "compar", "rank", "better", "prefer",
+    "reward", "rubric", "assess", "critiq", "annotat", "[[",
+    chinese=("评", "打分", "更好", "奖励", "偏好"),
+)  # fmt: skip
+
 
 @register
 class RewardGradingDetector(ContentDetector):
@@ -226,14 +241,9 @@ class RewardGradingDetector(ContentDetector):
     version: ClassVar[str] = "1"
     signals: ClassVar[tuple[str, ...]] = ("content.reward_grading",)
     threshold: float = 0.5
+    triggers: ClassVar[Keys] = _GATE
 
     def scan(self, part: Part) -> list[Signal]:
-        if not part.any(
-            ("evaluat", "judg", " rate", "\nrate", "rating", "score", "grade", "grading", "compar", "rank", "better",
-             "prefer", "reward", "rubric", "assess", "critiq", "annotat", "[["),
-            ("评", "打分", "更好", "奖励", "偏好"),
-        ):  # fmt: skip
-            return []
         found: list[tuple[str, re.Match[str]]] = []
         for label, rules in _FEATURES:
             m = first(part, *rules)

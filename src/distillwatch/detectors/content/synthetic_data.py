@@ -22,7 +22,15 @@ import re
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.text import ContentDetector, Part, Rule, rx, signal_at
+from distillwatch.detectors.content.text import (
+    ContentDetector,
+    Keys,
+    Part,
+    Rule,
+    keys,
+    rx,
+    signal_at,
+)
 
 __all__ = ["SyntheticDataDetector"]
 
@@ -109,6 +117,11 @@ _DATASET = Rule(
 )  # fmt: skip
 _SELF_INSTRUCT = Rule(_SELF_INSTRUCT_RE, ("here are", "below are", "following are"), limit=2)
 _DIGITS = re.compile(r"\d+")
+_GATE = keys(
+    "instruction", "task", "question", "prompt", "problem", "example", "sample", "exercise", "conversation", "dialog",
+    "quer", "q&a", "pair", "scenario", "test case", "entries", "records", "items",
+    chinese=("指令", "问题", "任务", "题目", "样本", "示例", "例子", "数据", "问答", "对话", "提示", "用例"),
+)  # fmt: skip
 
 
 @register
@@ -119,14 +132,9 @@ class SyntheticDataDetector(ContentDetector):
     version: ClassVar[str] = "1"
     signals: ClassVar[tuple[str, ...]] = ("content.bulk_synthetic_data",)
     threshold: float = 0.5
+    triggers: ClassVar[Keys] = _GATE
 
     def scan(self, part: Part) -> list[Signal]:
-        if not part.any(
-            ("instruction", "task", "question", "prompt", "problem", "example", "sample", "exercise", "conversation",
-             "dialog", "quer", "q&a", "pair", "scenario", "test case", "entries", "records", "items"),
-            ("指令", "问题", "任务", "题目", "样本", "示例", "例子", "数据", "问答", "对话", "提示", "用例"),
-        ):  # fmt: skip
-            return []
         gen = _GENERATE.find(part)
         if gen is None:
             seed = _SELF_INSTRUCT.find(part)

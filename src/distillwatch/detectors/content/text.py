@@ -12,15 +12,27 @@ would blow the speed budget. So the text is folded once:
   length, so a match offset quotes the original text exactly.
 
 Only what an exchange newly asks is looked at: the system prompt and the last
-user message. A system prompt is normalized once and kept in a small LRU (SaaS
-and attack traffic reuse a few system prompts across thousands of requests);
-detectors memoize what they found in a system prompt on its :class:`Part`.
+user message. Both are normalized once and kept in bounded LRUs (SaaS and
+attack traffic reuse a few system prompts across thousands of requests, and
+scripted traffic repeats user messages verbatim); every detector memoizes what
+it found on the cached :class:`Part`, so a repeat costs a few dictionary lookups.
+
+Speed comes from three exact shortcuts (the detectors' findings are the same as
+with plain substring and regex scans; the content tests check this):
+
+* Keywords are compiled into :class:`Keys`; a short text gets the bit of every
+  keyword it contains in one tokenizing pass (:class:`_Vocabulary`), so a
+  detector whose trigger words are absent costs one integer ``&``.
+* Regexes compiled by :func:`rx` are :class:`Finder` objects that try a pattern
+  only where one of its literal starts occurs (``str.find``) instead of at
+  every character.
+* Rules (:class:`Rule`) try their pattern at or around the occurrences of
+  anchor words only.
 
 Patterns are written with a tiny notation compiled by :func:`rx`: a space
 means "one or more non-word characters" (so markdown, JSON quotes and
 punctuation between words do not matter), `` ?`` means "optionally such
-characters" and `` … `` means "up to four filler words". Keyword checks (:meth:`Part.has`) run before any regular expression
-because ``in`` is an order of magnitude cheaper than a regex scan.
+characters" and `` … `` means "up to four filler words".
 """
 
 from __future__ import annotations
@@ -30,6 +42,9 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import add
+from re import _constants as _rc
+from re import _parser as _rp
 from typing import Any, ClassVar
 
 from distillwatch.detectors.base import Signal
@@ -37,11 +52,17 @@ from distillwatch.record import Exchange
 
 __all__ = [
     "Part",
+    "Keys",
+    "keys",
     "View",
     "fold",
     "normalized",
     "system_part",
+    "user_part",
     "rx",
+    "fast",
+    "Finder",
+    "literal_starts",
     "quote",
     "strongest",
     "ContentDetector",
@@ -53,12 +74,16 @@ __all__ = [
     "first",
     "QUOTE_CHARS",
     "SYSTEM_CACHE_SIZE",
+    "USER_CACHE_SIZE",
     "SHORT_TEXT",
 ]
 
 QUOTE_CHARS = 80
 SHORT_TEXT = 1024  # below this, keyword checks skip the cache and regexes scan the whole text
 SYSTEM_CACHE_SIZE = 1024
+TOKENIZED_TEXT = 1024  # texts up to this length get all their keyword bits at once
+USER_CACHE_SIZE = 4096  # user messages remembered for exact repeats
+USER_CACHE_CHARS = 8 << 20  # ... and characters they may hold together
 
 # Look-alikes that survive NFKC: lower-case Cyrillic and Greek letters that an
 # English reader cannot tell from Latin ones. Upper case is lowered first.
@@ -110,12 +135,230 @@ def fold(text: str) -> str:
     return text
 
 
+# --- keyword index -----------------------------------------------------------
+#
+# Every keyword a detector checks (a "needle") of two or more characters and
+# without whitespace gets one bit. A text's mask has the bit of each such needle
+# that occurs in it, so a keyword gate is one ``&`` instead of one substring scan
+# per keyword. The mask is exact, not a heuristic: a needle without whitespace
+# can only occur inside one whitespace-delimited token, so "needle in text" is
+# "needle in some token", and each distinct token is scanned once and
+# remembered in a bounded table (vocabularies repeat: most tokens of a new text
+# were seen before). Shorter needles and needles with whitespace are checked
+# with ``in`` (the latter only when their indexed words occur).
+
+_TOKEN_CACHE_SIZE = 1 << 17  # distinct tokens remembered (cleared when full)
+_SHORT_TOKEN = 40  # longer tokens (URLs, base64, compact JSON) are not remembered
+_MIN_NEEDLE = 2  # the index works on two-character prefixes
+_ALNUM_RUN = re.compile(r"[a-z0-9]+")
+NEWLINE_BIT = 1  # the text has a line break
+TAB_BIT = 2  # the text has a tab
+
+
+def _indexable(needle: str) -> bool:
+    return len(needle) >= _MIN_NEEDLE and needle.split() == [needle] and "\0" not in needle
+
+
+class _Vocabulary:
+    """The bit of every indexed needle, and the table of bits found per token."""
+
+    def __init__(self) -> None:
+        self.bits: dict[str, int] = {}
+        self.prefixes: dict[str, list[tuple[str, int]]] = {}  # first 3 characters -> needles
+        self.two: dict[str, int] = {}  # two-character needles
+        self.punct: list[tuple[str, int]] = []  # needles not made of [a-z0-9] only
+        self.spaced: dict[str, int] = {}  # other needles -> bits of their indexed words
+        self.tokens: dict[str, int] = {}  # token already scanned -> bits of its needles
+
+    def bit(self, needle: str) -> int:
+        """The bit of an indexable ``needle``, registering it (and forgetting stale masks)."""
+        found = self.bits.get(needle)
+        if found is not None:
+            return found
+        found = self.bits[needle] = 1 << (len(self.bits) + 2)  # bits 0 and 1: line break, tab
+        if len(needle) == 2:
+            self.two[needle] = found
+        else:
+            self.prefixes.setdefault(needle[:3], []).append((needle, found))
+        if _ALNUM_RUN.fullmatch(needle) is None:
+            self.punct.append((needle, found))
+        self.tokens.clear()
+        _forget_parts()
+        return found
+
+    def gate(self, needle: str) -> int:
+        """Bits that must all be present for an unindexed ``needle`` to occur (0: none known).
+
+        Its indexed words, plus the line-break and tab bits (set for every
+        tokenized text that has one) when it contains those characters.
+        """
+        gate = 0
+        for piece in needle.split():
+            if len(piece) >= _MIN_NEEDLE:
+                gate |= self.bit(piece)
+        if "\n" in needle:
+            gate |= NEWLINE_BIT
+        if "\t" in needle:
+            gate |= TAB_BIT
+        self.spaced[needle] = gate
+        return gate
+
+    def representative(self, needle: str) -> int:
+        """One bit of ``gate(needle)`` that is rarely set: its longest word, else tab, else line break."""
+        words = [w for w in needle.split() if len(w) >= _MIN_NEEDLE]
+        if words:
+            return self.bit(max(words, key=len))
+        return TAB_BIT if "\t" in needle else NEWLINE_BIT
+
+    def _scan(self, token: str) -> int:
+        """Bits of the needles in ``token``.
+
+        Every needle of three or more characters starts with one of the token's
+        three-character slices, which C code (``map``, set intersection) lists;
+        only needles with such a start are then looked up. Two-character needles
+        are slices themselves.
+        """
+        mask = 0
+        pairs = list(map(add, token, token[1:]))
+        two = self.two
+        for pair in two.keys() & pairs:
+            mask |= two[pair]
+        starts = self.prefixes
+        for start in starts.keys() & map(add, pairs, token[2:]):
+            for needle, bit in starts[start]:
+                if needle in token:
+                    mask |= bit
+        return mask
+
+    def token_mask(self, token: str) -> int:
+        """Bits of the needles occurring in one whitespace-free token (remembered when short)."""
+        if len(token) <= _SHORT_TOKEN:
+            mask = self._scan(token)
+            if len(self.tokens) >= _TOKEN_CACHE_SIZE:
+                self.tokens.clear()
+            self.tokens[token] = mask
+            return mask
+        # A long token: letters/digits needles lie inside one [a-z0-9] run of it,
+        # the few others are searched directly.
+        mask = 0
+        get = self.tokens.get
+        for run in set(_ALNUM_RUN.findall(token)):
+            if len(run) > _SHORT_TOKEN:
+                mask |= self._scan(run)
+                continue
+            bits = get(run)
+            mask |= self.token_mask(run) if bits is None else bits
+        for needle, bit in self.punct:
+            if needle in token:
+                mask |= bit
+        return mask
+
+    def _present(self, text: str) -> list[tuple[str, int]]:
+        """The indexed needles occurring in ``text`` (see :meth:`_scan`)."""
+        pairs = list(map(add, text, text[1:]))
+        two = self.two
+        present = [(pair, two[pair]) for pair in two.keys() & pairs]
+        starts = self.prefixes
+        for start in starts.keys() & map(add, pairs, text[2:]):
+            present.extend(item for item in starts[start] if item[0] in text)
+        return present
+
+    def _learn(self, new: list[str]) -> dict[str, int]:
+        """Bits of tokens never seen, found together: one scan of them all joined by NUL
+        (which no needle contains), then each needle found is attributed to its tokens."""
+        learned = {token: self.token_mask(token) for token in new if len(token) > _SHORT_TOKEN}
+        short = [token for token in new if len(token) <= _SHORT_TOKEN]
+        if not short:
+            return learned
+        present = self._present("\0".join(short))
+        if len(self.tokens) + len(short) > _TOKEN_CACHE_SIZE:
+            self.tokens.clear()
+        table = self.tokens
+        for token in short:
+            mask = 0
+            for needle, bit in present:
+                if needle in token:
+                    mask |= bit
+            table[token] = learned[token] = mask
+        return learned
+
+    def mask(self, text: str) -> int:
+        """Bits of the needles occurring anywhere in ``text``: one table probe per distinct token."""
+        tokens = list(set(text.split()))
+        found = list(map(self.tokens.get, tokens))
+        if None in found:  # tokens never seen: learn them (which may clear the table)
+            learned = self._learn(
+                [t for t, bits in zip(tokens, found, strict=True) if bits is None]
+            )
+            found = [
+                learned[t] if bits is None else bits for t, bits in zip(tokens, found, strict=True)
+            ]
+        mask = 0
+        for bits in filter(None, found):
+            mask |= bits
+        return mask
+
+
+_VOCAB = _Vocabulary()
+
+
+class Keys:
+    """A compiled set of keywords: English ones as bits, Chinese ones checked only in CJK text.
+
+    Why: detectors gate every rule on "does any of these words occur"; compiled
+    once at import, that question costs one integer ``&`` per part. English
+    keywords that are not indexed (single characters, or with
+    whitespace like "how many") are checked with ``in``, and only when each of
+    their indexed words occurs.
+    """
+
+    __slots__ = ("english", "chinese", "bits", "indexed", "spaced", "gated", "gated_any", "always")
+
+    def __init__(self, english: Iterable[str] = (), chinese: Iterable[str] = ()) -> None:
+        self.english: tuple[str, ...] = tuple(english)
+        self.chinese: tuple[str, ...] = tuple(chinese)
+        bits = gated_any = 0
+        indexed: list[tuple[str, int]] = []
+        gated: list[tuple[str, int]] = []
+        always: list[str] = []
+        for needle in self.english:
+            if _indexable(needle):
+                bit = _VOCAB.bit(needle)
+                bits |= bit
+                indexed.append((needle, bit))
+                continue
+            gate = _VOCAB.gate(needle)
+            if gate:
+                gated.append((needle, gate))
+                gated_any |= _VOCAB.representative(needle)  # one test can skip them all
+            else:
+                always.append(needle)
+        self.bits = bits
+        self.indexed: tuple[tuple[str, int], ...] = tuple(indexed)
+        self.gated: tuple[tuple[str, int], ...] = tuple(gated)  # unindexed, with indexed words
+        self.gated_any = gated_any
+        self.always: tuple[str, ...] = tuple(always)  # unindexed, nothing to gate them on
+        self.spaced: tuple[str, ...] = tuple(n for n in self.english if not _indexable(n))
+
+    def __repr__(self) -> str:
+        return f"Keys({self.english!r}, {self.chinese!r})"
+
+
+def keys(*english: str, chinese: Iterable[str] = ()) -> Keys:
+    """Shorthand for :class:`Keys`."""
+    return Keys(english, chinese)
+
+
 @dataclass(slots=True, eq=False)
 class Part:
     """One piece of request text (system prompt or last user message), folded.
 
     ``aligned`` says the folded text has the original's offsets, so a quote can
-    be cut from the original; otherwise the folded text is quoted.
+    be cut from the original; otherwise the folded text is quoted. ``mask`` has
+    the bit of every indexed keyword found (see :class:`Keys`); ``known`` the
+    bits already decided. A short text is tokenized once and all its bits are
+    known (``known == -1``); a long one, where tokenizing costs more than the
+    few keywords ever asked about, decides each keyword on first use with ``in``.
     """
 
     where: str
@@ -123,49 +366,79 @@ class Part:
     norm: str
     aligned: bool
     cjk: bool
+    mask: int = 0
+    known: int = -1
     memo: dict[str, Any] = field(default_factory=dict)
     _seen: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
     def of(cls, where: str, raw: str) -> Part:
         norm = fold(raw)
-        ascii_only = norm.isascii()
-        return cls(
-            where=where,
-            raw=raw,
-            norm=norm,
-            aligned=len(norm) == len(raw),
-            cjk=not ascii_only and _CJK.search(norm) is not None,
-        )
+        cjk = not norm.isascii() and _CJK.search(norm) is not None
+        if len(norm) > TOKENIZED_TEXT:
+            return cls(where, raw, norm, len(norm) == len(raw), cjk, 0, 0)
+        mask = _VOCAB.mask(norm) if norm else 0
+        if "\n" in norm:
+            mask |= NEWLINE_BIT
+        if "\t" in norm:
+            mask |= TAB_BIT
+        return cls(where, raw, norm, len(norm) == len(raw), cjk, mask)
 
-    def has(self, needle: str) -> bool:
-        """Whether the folded text contains ``needle`` (cached per part)."""
+    def _contains(self, needle: str) -> bool:
         found = self._seen.get(needle)
         if found is None:
             found = self._seen[needle] = needle in self.norm
         return found
 
-    def any(self, english: Iterable[str], chinese: Iterable[str] = ()) -> bool:
-        """Cheap prefilter: any English keyword, or any Chinese one when CJK is present."""
-        text = self.norm
-        if not text:
-            return False
-        if len(text) <= SHORT_TEXT:
-            # a direct scan of a short text is cheaper than the per-part cache
-            for needle in english:
-                if needle in text:
+    def _decide(self, items: tuple[tuple[str, int], ...], todo: int) -> bool:
+        """Long text: look the undecided keywords up with ``in``; True at the first found."""
+        norm = self.norm
+        for needle, bit in items:
+            if todo & bit:
+                self.known |= bit
+                if needle in norm:
+                    self.mask |= bit
                     return True
-            if self.cjk:
-                for needle in chinese:
-                    if needle in text:
-                        return True
+        return False
+
+    def has(self, needle: str) -> bool:
+        """Whether the folded text contains ``needle`` (an index lookup when it is indexed)."""
+        bit = _VOCAB.bits.get(needle)
+        if bit is not None:
+            if self.known & bit:
+                return self.mask & bit != 0
+            return self._decide(((needle, bit),), bit)
+        if self.known == -1:
+            gate = _VOCAB.spaced.get(needle)
+            if gate is not None and self.mask & gate != gate:
+                return False
+        return self._contains(needle)
+
+    def any(self, words: Keys) -> bool:
+        """Cheap prefilter: any English keyword, or any Chinese one when CJK is present."""
+        if not self.norm:
             return False
-        for needle in english:
-            if self.has(needle):
+        mask = self.mask
+        if mask & words.bits:
+            return True
+        if self.known == -1:
+            if mask & words.gated_any:
+                for needle, gate in words.gated:
+                    if mask & gate == gate and self._contains(needle):
+                        return True
+            for needle in words.always:
+                if self._contains(needle):
+                    return True
+        else:
+            todo = words.bits & ~self.known
+            if todo and self._decide(words.indexed, todo):
                 return True
+            for needle in words.spaced:
+                if self._contains(needle):
+                    return True
         if self.cjk:
-            for needle in chinese:
-                if self.has(needle):
+            for needle in words.chinese:
+                if self._contains(needle):
                     return True
         return False
 
@@ -175,7 +448,7 @@ class Part:
         return quote(source[start:end])
 
     def cached(self, key: str, compute: Callable[[], list[Signal]]) -> list[Signal]:
-        """Memoize a detector's findings on this part (pays off for system prompts)."""
+        """Memoize a detector's findings on this part (pays off for cached parts)."""
         found = self.memo.get(key)
         if found is None:
             found = self.memo[key] = compute()
@@ -190,8 +463,18 @@ def quote(span: str, limit: int = QUOTE_CHARS) -> str:
     return span
 
 
-_EMPTY_SYSTEM = Part.of("system prompt", "")
 _system_cache: OrderedDict[str, Part] = OrderedDict()
+_user_cache: OrderedDict[str, Part] = OrderedDict()
+_user_chars = 0
+
+
+def _forget_parts() -> None:
+    """Drop cached parts: their masks predate a keyword registered since."""
+    global _last, _user_chars
+    _system_cache.clear()
+    _user_cache.clear()
+    _user_chars = 0
+    _last = None
 
 
 def system_part(text: str) -> Part:
@@ -209,6 +492,31 @@ def system_part(text: str) -> Part:
     return part
 
 
+def user_part(text: str) -> Part:
+    """The folded user message, from a bounded LRU keyed by the message text.
+
+    Why: scripted traffic (templates, retries, campaigns) repeats the same
+    message verbatim, and every detector's findings for it are memoized on its
+    part. Bounded by entries and by characters held; huge messages are not kept.
+    """
+    global _user_chars
+    if not text:
+        return _EMPTY_USER
+    part = _user_cache.get(text)
+    if part is not None:
+        _user_cache.move_to_end(text)
+        return part
+    part = Part.of("user message", text)
+    size = len(text)
+    if size <= USER_CACHE_CHARS // 16:
+        _user_cache[text] = part
+        _user_chars += size
+        while len(_user_cache) > USER_CACHE_SIZE or _user_chars > USER_CACHE_CHARS:
+            old, _ = _user_cache.popitem(last=False)
+            _user_chars -= len(old)
+    return part
+
+
 @dataclass(slots=True, eq=False)
 class View:
     """What one exchange newly asks, folded once and shared by all detectors."""
@@ -221,6 +529,8 @@ class View:
 
 
 _last: tuple[Exchange, View] | None = None
+_EMPTY_SYSTEM = Part.of("system prompt", "")
+_EMPTY_USER = Part.of("user message", "")
 
 
 def normalized(exchange: Exchange) -> View:
@@ -243,9 +553,7 @@ def normalized(exchange: Exchange) -> View:
             results += turn.tool_results
         if turn.role == "user":
             user_text = turn.text
-    view = View(
-        system_part(exchange.system), Part.of("user message", user_text), images, steps, results
-    )
+    view = View(system_part(exchange.system), user_part(user_text), images, steps, results)
     _last = (exchange, view)
     return view
 
@@ -254,15 +562,193 @@ _SEP = r"[\W_]+"
 _WORD = r"[^\W_]"
 _GAP = r"(?:[\W_]+[^\W_]+){0,4}?[\W_]+"
 
+# --- literal starts ----------------------------------------------------------
+#
+# A regex that starts with an alternation is tried by ``re`` at every position
+# of the text, hundreds of instructions per character. Most detector patterns
+# can only start with one of a few literal strings ("\b(?:reveal|print|...)"),
+# so :class:`Finder` reads those strings off the parsed pattern, finds their
+# occurrences with ``str.find`` (memchr speed) and tries the pattern only there,
+# leftmost first: the same match ``re`` would return, for a fraction of the cost.
 
-def rx(*alternatives: str) -> re.Pattern[str]:
+_PREFIX_CHARS = 12  # longest literal start kept
+_PREFIX_SET = 64  # most literal starts kept (beyond: a shorter common start)
+_CLASS_CHARS = 8  # a character class with at most this many characters is expanded
+_SCAN_PER_START = 4  # below this many characters per literal start, scan with the regex
+_ZERO_WIDTH = {_rc.AT, _rc.ASSERT, _rc.ASSERT_NOT}
+_REPEATS = {_rc.MAX_REPEAT, _rc.MIN_REPEAT, _rc.POSSESSIVE_REPEAT}
+
+
+def _class_chars(items: list[tuple[Any, Any]]) -> list[str] | None:
+    chars: list[str] = []
+    for op, av in items:
+        if op is _rc.LITERAL:
+            chars.append(chr(av))
+        elif op is _rc.RANGE and av[1] - av[0] < _CLASS_CHARS:
+            chars.extend(chr(c) for c in range(av[0], av[1] + 1))
+        else:
+            return None  # negated, categories, wide ranges
+    return chars if len(chars) <= _CLASS_CHARS else None
+
+
+def _starts(seq: list[tuple[Any, Any]], acc: str) -> set[str] | None:
+    """Literal strings (``acc`` plus what follows) one of which every match of ``seq`` starts with.
+
+    None when some match may start with a character that is not pinned down (or
+    be empty). Any shorter start is also correct, so the walk stops early wherever
+    the pattern gets complicated.
+    """
+    i = 0
+    while i < len(seq) and len(acc) < _PREFIX_CHARS:
+        op, av = seq[i]
+        if op is _rc.LITERAL:
+            acc += chr(av)
+            i += 1
+        elif op in _ZERO_WIDTH:  # anchors and lookarounds consume nothing
+            i += 1
+        elif op is _rc.SUBPATTERN and not av[1] & re.IGNORECASE:
+            seq = [*av[3], *seq[i + 1 :]]
+            i = 0
+        elif op is _rc.BRANCH or op is _rc.IN:
+            rest = seq[i + 1 :]
+            if op is _rc.BRANCH:
+                paths = [[*alt, *rest] for alt in av[1]]
+                heads = [acc] * len(paths)
+            else:
+                chars = _class_chars(av)
+                if chars is None:
+                    break
+                paths = [rest] * len(chars)
+                heads = [acc + c for c in chars]
+            out: set[str] = set()
+            for head, path in zip(heads, paths, strict=True):
+                found = _starts(path, head)
+                if found is None:
+                    return None
+                out |= found
+            return _collapse(out, acc)
+        elif op in _REPEATS:
+            low, _, item = av
+            once = _starts(list(item), acc)  # one occurrence; what follows it is not followed
+            if low >= 1 or once is None:
+                return once if low >= 1 else None
+            skip = _starts(seq[i + 1 :], acc)
+            if skip is None:
+                return None
+            return _collapse(once | skip, acc)
+        else:
+            break
+    return {acc} if acc else None
+
+
+def _collapse(starts: set[str], acc: str) -> set[str] | None:
+    """At most ``_PREFIX_SET`` starts: shorten them all (still correct) until few enough."""
+    size = max(map(len, starts))
+    while len(starts) > _PREFIX_SET and size > len(acc) + 1:
+        size -= 1
+        starts = {s[:size] for s in starts}
+    if len(starts) <= _PREFIX_SET:
+        return starts
+    return {acc} if acc else None
+
+
+def literal_starts(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """The literal strings every match of ``pattern`` starts with, or None if there are none."""
+    if pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        found = _starts(list(_rp.parse(pattern.pattern, pattern.flags)), "")
+    except (re.error, TypeError, ValueError):
+        return None
+    if not found:
+        return None
+    ordered = sorted(found, key=len)
+    kept: list[str] = []
+    for start in ordered:  # "here" makes "here is" redundant
+        if not any(start.startswith(k) for k in kept):
+            kept.append(start)
+    return tuple(kept)
+
+
+class Finder:
+    """A compiled pattern whose ``search``/``finditer`` only try where a literal start occurs.
+
+    Results are exactly those of :class:`re.Pattern` (leftmost match, same
+    backtracking); ``match`` and ``findall`` are the pattern's own. When the
+    literal starts occur too often to pay off, the plain regex scan is used.
+    """
+
+    __slots__ = ("pattern", "starts", "match", "findall")
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.starts = literal_starts(pattern)
+        self.match = pattern.match
+        self.findall = pattern.findall
+
+    def _candidates(self, text: str, pos: int, end: int) -> list[int] | None:
+        """Sorted start positions in [pos, end), or None when a plain scan is cheaper."""
+        starts = self.starts
+        if starts is None or end - pos < _SCAN_PER_START * len(starts):
+            return None  # a short text: one regex scan costs less than a find per start
+        budget = (end - pos) // 16 + 4
+        found: list[int] = []
+        find = text.find
+        for start in starts:
+            at = find(start, pos, end)
+            while at >= 0:
+                found.append(at)
+                if len(found) > budget:
+                    return None
+                at = find(start, at + 1, end)
+        if len(starts) > 1:
+            found.sort()
+        return found
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
+        end = len(text) if endpos is None else min(endpos, len(text))
+        found = self._candidates(text, pos, end)
+        if found is None:
+            return self.pattern.search(text, pos, end)
+        match = self.pattern.match
+        for at in found:
+            m = match(text, at, end)
+            if m is not None:
+                return m
+        return None
+
+    def finditer(
+        self, text: str, pos: int = 0, endpos: int | None = None
+    ) -> Iterator[re.Match[str]]:
+        end = len(text) if endpos is None else min(endpos, len(text))
+        found = self._candidates(text, pos, end)
+        if found is None:
+            yield from self.pattern.finditer(text, pos, end)
+            return
+        match = self.pattern.match
+        resume = pos
+        for at in found:
+            if at < resume:  # inside the previous match (literal starts are never empty)
+                continue
+            m = match(text, at, end)
+            if m is not None:
+                yield m
+                resume = m.end()
+
+
+def fast(pattern: re.Pattern[str]) -> Finder:
+    """Wrap a compiled pattern (see :class:`Finder`)."""
+    return Finder(pattern)
+
+
+def rx(*alternatives: str) -> Finder:
     """Compile alternatives written in the notation of the module docstring."""
     source = "|".join(f"(?:{a})" for a in alternatives)
     # A word is letters/digits only: "\w" would also take "_", which the separator
     # takes too, and that overlap backtracks exponentially on "________" lines.
     source = source.replace("\\w", _WORD)
     source = source.replace(" … ", _GAP).replace(" ?", r"[\W_]*").replace(" ", _SEP)
-    return re.compile(source, re.DOTALL)
+    return Finder(re.compile(source, re.DOTALL))
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,31 +762,26 @@ class Rule:
     before its end, and the pattern is searched in that window.
     """
 
-    pattern: re.Pattern[str]
+    pattern: Finder | re.Pattern[str]
     english: tuple[str, ...]
     chinese: tuple[str, ...] = ()
     before: int | None = None
     after: int = 0
     limit: int = 8
+    words: Keys = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Only the first word of an anchor is searched: "you  \n are" must still be
         # found, and the pattern's separators take care of the rest.
-        object.__setattr__(
-            self, "english", tuple(dict.fromkeys(a.split(" ", 1)[0] or a for a in self.english))
-        )
+        english = tuple(dict.fromkeys(a.split(" ", 1)[0] or a for a in self.english))
+        object.__setattr__(self, "english", english)
+        object.__setattr__(self, "words", Keys(english, self.chinese))
 
     def finditer(self, part: Part) -> Iterator[re.Match[str]]:
         if self.before is None:
             return _anchored(part, self)
         return iter_near(
-            part,
-            self.pattern,
-            self.english,
-            self.chinese,
-            before=self.before,
-            after=self.after,
-            limit=self.limit,
+            part, self.pattern, self.words, before=self.before, after=self.after, limit=self.limit
         )
 
     def find(self, part: Part) -> re.Match[str] | None:
@@ -308,27 +789,20 @@ class Rule:
         if self.before is None:
             return next(_anchored(part, self), None)
         return near(
-            part,
-            self.pattern,
-            self.english,
-            self.chinese,
-            before=self.before,
-            after=self.after,
-            limit=self.limit,
+            part, self.pattern, self.words, before=self.before, after=self.after, limit=self.limit
         )
 
 
 def _anchored(part: Part, rule: Rule) -> Iterator[re.Match[str]]:
-    text = part.norm
-    if not text:
+    if not part.any(rule.words):
         return
+    text = part.norm
     match = rule.pattern.match
     anchors: Iterable[str] = rule.english
     if part.cjk and rule.chinese:
         anchors = (*rule.english, *rule.chinese)
-    short = len(text) <= SHORT_TEXT
     for anchor in anchors:
-        if (anchor not in text) if short else (not part.has(anchor)):
+        if not part.has(anchor):
             continue
         pos = text.find(anchor)
         tries = 0
@@ -351,9 +825,8 @@ def first(part: Part, *rules: Rule) -> re.Match[str] | None:
 
 def iter_near(
     part: Part,
-    pattern: re.Pattern[str],
-    english: Iterable[str],
-    chinese: Iterable[str] = (),
+    pattern: Finder | re.Pattern[str],
+    words: Keys,
     *,
     before: int = 120,
     after: int = 120,
@@ -363,22 +836,22 @@ def iter_near(
 
     Why: a regex that starts with an alternation or ``\\b`` is scanned position
     by position (tens of ns per character), while ``str.find`` of a literal is
-    near memchr speed. Every anchor must occur in any match, within ``before``
-    characters after the match start and ``after`` characters before its end.
-    At most ``limit`` occurrences per anchor are tried, which bounds the cost
-    on long benign texts. Short texts are searched whole, once.
+    near memchr speed. Every anchor (a word of ``words``) must occur in any
+    match, within ``before`` characters after the match start and ``after``
+    characters before its end. At most ``limit`` occurrences per anchor are
+    tried, which bounds the cost on long benign texts. Short texts are searched
+    whole, once.
     """
+    if not part.any(words):
+        return
     text = part.norm
     size = len(text)
-    if not size:
-        return
-    anchors = list(english)
-    if part.cjk:
-        anchors.extend(chinese)
     if size <= SHORT_TEXT or size <= before + after + 64:
-        if part.any(english, chinese):
-            yield from pattern.finditer(text)
+        yield from pattern.finditer(text)
         return
+    anchors: Iterable[str] = words.english
+    if part.cjk:
+        anchors = (*words.english, *words.chinese)
     seen: set[int] = set()
     for anchor in anchors:
         if not part.has(anchor):
@@ -398,25 +871,26 @@ def iter_near(
 
 def near(
     part: Part,
-    pattern: re.Pattern[str],
-    english: Iterable[str],
-    chinese: Iterable[str] = (),
+    pattern: Finder | re.Pattern[str],
+    words: Keys,
     *,
     before: int = 120,
     after: int = 120,
     limit: int = 6,
 ) -> re.Match[str] | None:
     """The first match found by :func:`iter_near`, or ``None``."""
+    if not part.any(words):
+        return None
     text = part.norm
     if len(text) <= SHORT_TEXT or len(text) <= before + after + 64:
-        return pattern.search(text) if part.any(english, chinese) else None
-    return next(
-        iter_near(part, pattern, english, chinese, before=before, after=after, limit=limit), None
+        return pattern.search(text)
+    return next(iter_near(part, pattern, words, before=before, after=after, limit=limit), None)
+
+
+_NEGATION = fast(
+    re.compile(
+        r"\b(?:not|never|no|don't|dont|do not|avoid\w*|without|refus\w*|nor|must not|cannot)\b|不要|不得|禁止|切勿|别"
     )
-
-
-_NEGATION = re.compile(
-    r"\b(?:not|never|no|don't|dont|do not|avoid\w*|without|refus\w*|nor|must not|cannot)\b|不要|不得|禁止|切勿|别"
 )
 
 
@@ -454,11 +928,14 @@ def signal_at(
 
 
 class ContentDetector:
-    """Shared plumbing: scan system prompt (memoized) and last user message.
+    """Shared plumbing: scan system prompt and last user message, memoized on each part.
 
     ``threshold`` is the score from which the evaluation counts an exchange as
     showing the technique; signals below it are still emitted as weak evidence
-    for the account and campaign layers, which decide.
+    for the account and campaign layers, which decide. ``triggers`` are words
+    without which :meth:`scan` cannot find anything: a part that has none of
+    them costs one bit test (most benign text). ``scan`` must depend on the part
+    only, since its result is memoized on the (cached) part.
     """
 
     name: ClassVar[str]
@@ -466,21 +943,48 @@ class ContentDetector:
     signals: ClassVar[tuple[str, ...]] = ()
     threshold: float = 0.5
     scan_system: ClassVar[bool] = True  # False where system text is naturally benign
+    triggers: ClassVar[Keys | None] = None  # None: scan every part
 
     def __init__(self, threshold: float | None = None) -> None:
         if threshold is not None:
             self.threshold = float(threshold)
         self._memo_key = f"{self.name}/{self.version}"
+        triggers = self.triggers
+        # Unless some trigger word must always be looked up, one bit test decides for
+        # non-CJK tokenized text: no indexed trigger and no gated one can occur.
+        self._bits = (
+            triggers.bits | triggers.gated_any
+            if triggers is not None and not triggers.always
+            else None
+        )
 
     def scan(self, part: Part) -> list[Signal]:
         """Signals found in one part; subclasses implement the technique."""
         raise NotImplementedError
 
-    def detect(self, exchange: Exchange) -> list[Signal]:
-        view = normalized(exchange)
-        found = self.scan(view.user) if view.user.norm else []
-        if self.scan_system and view.system.norm:
-            from_system = view.system.cached(self._memo_key, lambda: self.scan(view.system))
-            if from_system:
-                found = strongest([*found, *from_system]) if found else list(from_system)
+    def _scan_part(self, part: Part) -> list[Signal]:
+        """Findings in ``part``, memoized on it; quiet parts cost a bit test."""
+        memo = part.memo
+        found = memo.get(self._memo_key)
+        if found is None:
+            bits = self._bits
+            if bits is not None and part.known == -1 and not (part.mask & bits or part.cjk):
+                found = []
+            else:
+                triggers = self.triggers
+                if part.norm and (triggers is None or part.any(triggers)):
+                    found = self.scan(part)
+                else:
+                    found = []
+            memo[self._memo_key] = found
         return found
+
+    def detect(self, exchange: Exchange) -> list[Signal]:
+        last = _last
+        view = last[1] if last is not None and last[0] is exchange else normalized(exchange)
+        found = self._scan_part(view.user)
+        if self.scan_system and view.system.norm:
+            from_system = self._scan_part(view.system)
+            if from_system:
+                return strongest([*found, *from_system]) if found else list(from_system)
+        return list(found) if found else []

@@ -28,11 +28,13 @@ import re
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
-from distillwatch.detectors.content.capability import COMPUTER_TOOLS as _COMPUTER_TOOLS
+from distillwatch.detectors.content.capability import computer_tools
 from distillwatch.detectors.content.text import (
     ContentDetector,
+    Keys,
     Part,
     Rule,
+    keys,
     near,
     normalized,
     rx,
@@ -46,9 +48,9 @@ __all__ = ["ToolHarvestDetector"]
 TRAJECTORY_TOOL_RESULTS = 4
 LARGE_CATALOG = 16
 
-_SYNTH_TASK: tuple[tuple[tuple[str, ...], Rule], ...] = (
+_SYNTH_TASK: tuple[tuple[Keys | None, Rule], ...] = (
     (
-        ("tool", "function", " api", "api "),
+        keys("tool", "function", " api", "api "),
         Rule(
             rx(
                 r"\b(?:generate|create|write|produce|come up with|synthesi[sz]e|invent|design|craft|make up|brainstorm)\w* … "
@@ -73,7 +75,7 @@ _SYNTH_TASK: tuple[tuple[tuple[str, ...], Rule], ...] = (
         ),
     ),
     (
-        ("trajector", "sequence"),
+        keys("trajector", "sequence"),
         Rule(
             rx(
                 r"\b(?:full|complete|entire|whole|realistic|multi ?step|end to end) (?:\w+ )?(?:trajector(?:y|ies)|sequences? of (?:tool|function|api) calls)"
@@ -82,14 +84,14 @@ _SYNTH_TASK: tuple[tuple[tuple[str, ...], Rule], ...] = (
         ),
     ),
     (
-        ("trajector", "trace", "transcript"),
+        keys("trajector", "trace", "transcript"),
         Rule(
             rx(r"\b(?:tool|function|api) ?call (?:trajector(?:y|ies)|traces?|transcripts?)\b"),
             ("tool", "function", "api"),
         ),
     ),
     (
-        ("synthetic", "training"),
+        keys("synthetic", "training"),
         Rule(
             rx(
                 r"\b(?:synthetic|training) (?:\w+ ){0,2}?(?:tool|function|agent)\w*(?: ?use| calling| using)? (?:training )?"
@@ -99,7 +101,7 @@ _SYNTH_TASK: tuple[tuple[tuple[str, ...], Rule], ...] = (
         ),
     ),
     (
-        ("simulat",),
+        keys("simulat"),
         Rule(
             rx(
                 r"\bsimulat\w* (?:the |realistic |plausible )?(?:tool|function|api) (?:responses?|outputs?|results?|returns?)"
@@ -108,7 +110,7 @@ _SYNTH_TASK: tuple[tuple[tuple[str, ...], Rule], ...] = (
         ),
     ),
     (
-        (),
+        None,
         Rule(
             rx(
                 r"(?:生成|编写|设计|构造|创建).{0,12}?(?:调用|使用).{0,6}?(?:工具|函数|接口|api).{0,10}?(?:任务|问题|查询|请求|样例|示例)",
@@ -119,9 +121,9 @@ _SYNTH_TASK: tuple[tuple[tuple[str, ...], Rule], ...] = (
         ),
     ),
 )
-_ORCHESTRATE: tuple[tuple[tuple[str, ...], Rule], ...] = (
+_ORCHESTRATE: tuple[tuple[Keys | None, Rule], ...] = (
     (
-        ("orchestrat", "planner", "planning", "coordinator", "supervisor", "manager", "lead"),
+        keys("orchestrat", "planner", "planning", "coordinator", "supervisor", "manager", "lead"),
         Rule(
             rx(
                 r"\byou are (?:an? |the )?(?:\w+ ){0,2}?(?:orchestrat\w*|planner|planning agent|coordinator|supervisor agent|manager agent|lead agent)\b"
@@ -130,7 +132,7 @@ _ORCHESTRATE: tuple[tuple[tuple[str, ...], Rule], ...] = (
         ),
     ),
     (
-        ("delegat", "assign", "dispatch", "route", "hand"),
+        keys("delegat", "assign", "dispatch", "route", "hand"),
         Rule(
             rx(
                 r"\b(?:decompos\w*|break\w* down|split\w*) … (?:task|goal|problem|request|objective)s? … (?:into )?(?:sub ?tasks|sub ?goals|steps|subproblems)"
@@ -141,7 +143,7 @@ _ORCHESTRATE: tuple[tuple[tuple[str, ...], Rule], ...] = (
         ),
     ),
     (
-        (),
+        None,
         Rule(
             rx(
                 r"(?:你是|作为).{0,8}?(?:编排|调度|规划)(?:智能体|代理|agent)",
@@ -162,8 +164,28 @@ _EXPLAIN_EACH = rx(
     r" … (?:for|before|behind|of) (?:each|every) (?:action|step|click|move)",
     r"每(?:一步|个动作|次操作).{0,10}?(?:推理|思考|理由|原因)",
 )
-_POINTER_WORDS = ("click", "mouse", "cursor", "coordinate", "keyboard", "scroll", "type the")
-_EACH_EN = ("each", "every")
+_SCREENSHOT = keys("screenshot", chinese=("截图",))
+_POINTER_WORDS = keys(
+    "click", "mouse", "cursor", "coordinate", "keyboard", "scroll", "type the",
+    chinese=("点击", "鼠标", "坐标", "键盘", "滚动"),
+)  # fmt: skip
+_EACH = keys("each", "every", chinese=("每一步", "每个动作", "每次操作"))
+_TOOL_WORDS = keys("tool", "function", "api")
+
+
+def _union(*parts: Keys) -> Keys:
+    return Keys(
+        (w for k in parts for w in k.english), dict.fromkeys(w for k in parts for w in k.chinese)
+    )
+
+
+# Every check in scan() needs one of these: gate words, or (Chinese-only rules) their anchors.
+_TRIGGERS = _union(
+    *(gate if gate is not None else keys(chinese=rule.chinese) for gate, rule in _SYNTH_TASK),
+    *(gate if gate is not None else keys(chinese=rule.chinese) for gate, rule in _ORCHESTRATE),
+    _TOOL_WORDS,
+    _SCREENSHOT,
+)
 
 
 @register
@@ -180,6 +202,7 @@ class ToolHarvestDetector(ContentDetector):
         "content.tool_catalog",
     )
     threshold: float = 0.5
+    triggers: ClassVar[Keys] = _TRIGGERS
 
     def detect(self, exchange: Exchange) -> list[Signal]:
         found = super().detect(exchange)
@@ -205,7 +228,7 @@ class ToolHarvestDetector(ContentDetector):
                 )
             )
         if names and not any(s.name == "content.computer_use_step" for s in found):
-            computer = [n for n in names if any(k in n.lower() for k in _COMPUTER_TOOLS)]
+            computer = computer_tools(names)
             if computer:
                 extra.append(
                     Signal(
@@ -245,22 +268,10 @@ class ToolHarvestDetector(ContentDetector):
                     "agentic",
                 )
             )
-        if part.any(("screenshot",), ("截图",)) and part.any(
-            _POINTER_WORDS, ("点击", "鼠标", "坐标", "键盘", "滚动")
-        ):
-            m = near(
-                part, _COMPUTER_USE, ("screenshot",), ("截图",), before=360, after=360, limit=2
-            )
+        if part.any(_SCREENSHOT) and part.any(_POINTER_WORDS):
+            m = near(part, _COMPUTER_USE, _SCREENSHOT, before=360, after=360, limit=2)
             if m is not None:
-                explain = near(
-                    part,
-                    _EXPLAIN_EACH,
-                    _EACH_EN,
-                    ("每一步", "每个动作", "每次操作"),
-                    before=160,
-                    after=20,
-                    limit=2,
-                )
+                explain = near(part, _EXPLAIN_EACH, _EACH, before=160, after=20, limit=2)
                 anchor = explain or m
                 if explain is not None:
                     score, what = 0.5, "computer-use steps with reasoning for each action"
@@ -308,7 +319,7 @@ _TOOL_TARGET = rx(r"\b(?:tools?|functions?|apis?|function calls?|tool calls?)\b|
 
 def _invented_tasks(part: Part) -> re.Match[str] | None:
     """Invented user tasks with the tools/functions they exercise close by."""
-    if not part.any(("tool", "function", "api")):
+    if not part.any(_TOOL_WORDS):
         return None
     for m in _INVENT.finditer(part):
         if _TOOL_TARGET.search(part.norm, max(0, m.start() - 200), m.end() + 200) is not None:
@@ -316,14 +327,13 @@ def _invented_tasks(part: Part) -> re.Match[str] | None:
     return None
 
 
-def _first_gated(
-    part: Part, rules: tuple[tuple[tuple[str, ...], Rule], ...]
-) -> re.Match[str] | None:
-    """First match of a rule whose gate words (any of them) are present."""
+def _first_gated(part: Part, rules: tuple[tuple[Keys | None, Rule], ...]) -> re.Match[str] | None:
+    """First match of a rule whose gate words (any of them) are present; no gate: Chinese only."""
     for gate, rule in rules:
-        if gate and not part.any(gate):
-            continue
-        if not gate and not part.cjk:
+        if gate is None:
+            if not part.cjk:
+                continue
+        elif not part.any(gate):
             continue
         m = rule.find(part)
         if m is not None:
