@@ -17,6 +17,7 @@ continue it. Signal ``content.hidden_reasoning_extraction`` (capability
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from distillwatch.detectors.base import Signal, register
@@ -100,6 +101,27 @@ _STRONG_ZH = (
 _HIDDEN_ZH = ("内部", "隐藏", "内心", "原始", "私有", "逐字", "原样", "原封不动", "草稿", "真实")
 
 
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+def _same_sentence(text: str, start: int, end: int, reach: int = 60) -> str:
+    """Up to ``reach`` characters around a match, cut at sentence ends.
+
+    A "hidden" marker must qualify the request itself ("repeat your reasoning
+    verbatim"), not a word of the task that follows it ("...then give the final
+    answer. A plot of private property is fenced...").
+    """
+    head = text[max(0, start - reach) : start]
+    cut = max(head.rfind(c) for c in ".!?\n")
+    if cut >= 0:
+        head = head[cut + 1 :]
+    tail = text[end : end + reach]
+    stop = _SENTENCE_END.search(tail)
+    if stop is not None:
+        tail = tail[: stop.start()]
+    return head + text[start:end] + tail
+
+
 @register
 class HiddenReasoningDetector(ContentDetector):
     """Requests to repeat, translate, encode, summarize or continue the model's own thinking."""
@@ -123,8 +145,7 @@ class HiddenReasoningDetector(ContentDetector):
             verb = m.group("verb") or m.group("verb2")
             det = m.group("det")
             own = det is None or det == "your" or "'" in det
-            window = text[max(0, m.start() - 60) : m.end() + 60]
-            if _HIDDEN_RE.search(window) is not None:
+            if _HIDDEN_RE.search(_same_sentence(text, m.start(), m.end())) is not None:
                 score, what = 0.9, "hidden reasoning asked to be reproduced"
             elif not own:
                 score, what = 0.25, "reasoning asked to be reproduced"
