@@ -42,9 +42,8 @@ _FAMILY_FLAG = 0.5  # family risk at which a family is treated as a distillation
 _LINK_USES = 5  # uses of a flagged family that tie an account to the family's operator group
 _REFUSE_EVERY = 8  # re-fusion period of accounts already at `distillation`
 _PATTERN_USES = 6  # uses of a flagged family at which the pattern counts in full for an account
-_DEDICATED_USES = (
-    2  # uses from which an account whose traffic is mostly flagged families counts in full
-)
+# uses from which an account whose traffic is mostly flagged families counts in full
+_DEDICATED_USES = 2
 
 
 LAYERS = ("content", "behaviour", "campaign")
@@ -323,13 +322,7 @@ class Engine:
         ):
             self._set_verdict(st, 0.0, ts, own_flag=0.0)
             return self._verdict(st, [], with_capabilities=False)
-        if self.config.top_layer == "content":
-            res = fuse_content_only(st, explain=False)
-        else:
-            vol = self.population.percentile("per_day", st.per_active_day)
-            res = fuse_account(
-                st, vol, pattern, pdetail, camp, cdetail, self.config.fusion, explain=False
-            )
+        res = self._fuse(st, explain=False, pattern=(pattern, pdetail), campaign=(camp, cdetail))
         self._set_verdict(st, res.risk, ts, own_flag=max(res.risk - res.campaign, 0.0))
         return self._verdict(st, res.evidence, with_capabilities=False)
 
@@ -428,14 +421,26 @@ class Engine:
         self.cluster_of = {a: c for c in clusters for a in c.accounts}
         self._refuse(self.accounts[a] for a in self.cluster_of)
 
-    def _fuse(self, st: AccountState, explain: bool) -> FusionResult:
-        """Fuse one account with the current population, families and campaigns."""
-        vol = self.population.percentile("per_day", st.per_active_day)
-        pattern, pdetail = self._pattern(st, explain=explain)
-        camp, cdetail, _ = self._campaign(st)
+    def _fuse(
+        self,
+        st: AccountState,
+        explain: bool,
+        pattern: tuple[float, str] | None = None,
+        campaign: tuple[float, str] | None = None,
+    ) -> FusionResult:
+        """Fuse one account with the current population, families and campaigns.
+
+        ``pattern`` and ``campaign`` (score, detail) are passed when the caller
+        already computed them.
+        """
         if self.config.top_layer == "content":
             return fuse_content_only(st, explain)
-        return fuse_account(st, vol, pattern, pdetail, camp, cdetail, self.config.fusion, explain)
+        if pattern is None:
+            pattern = self._pattern(st, explain=explain)
+        if campaign is None:
+            campaign = self._campaign(st)[:2]
+        vol = self.population.percentile("per_day", st.per_active_day)
+        return fuse_account(st, vol, *pattern, *campaign, self.config.fusion, explain)
 
     def _refuse(self, accounts: Iterable[AccountState]) -> None:
         for st in accounts:

@@ -299,13 +299,13 @@ def fuse_content_only(st: AccountState, explain: bool = True) -> FusionResult:
     behaviour and campaign layers add, since one request cannot tell a judge
     pipeline's grading from a distiller's.
     """
-    best_name, best = "", 0.0
-    for name, (score, _) in st.signal_best.items():
+    best_name, best, best_detail = "", 0.0, ""
+    for name, (score, detail) in st.signal_best.items():
         if score > best and not name.startswith(("capability.", "param.")):
-            best_name, best = name, score
+            best_name, best, best_detail = name, score, detail
     ev: list[Signal] = []
     if explain and best_name:
-        ev.append(Signal(best_name, round(best, 3), st.signal_best[best_name][1]))
+        ev.append(Signal(best_name, round(best, 3), best_detail))
     return FusionResult(risk=best, content=best, scale=0.0, pattern=0.0, campaign=0.0, evidence=ev)
 
 

@@ -482,10 +482,6 @@ class AccountState:
                 self.strong_hits += 1
         if signals:
             self._learn_signals(signals)
-            for sig in signals:
-                if sig.score >= SINGLE_PURPOSE_SCORE and sig.name in SINGLE_PURPOSE:
-                    counts[_SINGLE_PURPOSE_HITS] += 1
-                    break
         in_family = False
         for fam in families:
             if fam is not None:
@@ -499,6 +495,7 @@ class AccountState:
 
     def _learn_signals(self, signals: list) -> None:
         names, stats = self._sig_names, self._sig_stats
+        single_purpose = False
         for sig in signals:
             name = sig.name
             try:
@@ -510,6 +507,8 @@ class AccountState:
                 # concatenation allocates the exact size; extend() would over-allocate
                 stats = self._sig_stats = stats + _NEW_SIGNAL if stats else array("d", _NEW_SIGNAL)
             score = sig.score
+            if score >= SINGLE_PURPOSE_SCORE and name in SINGLE_PURPOSE:
+                single_purpose = True
             stats[i] += 1.0
             stats[i + 1] += score
             if score > stats[i + 2]:
@@ -523,6 +522,8 @@ class AccountState:
                     self._cap_counts[cap_names.index(cap)] += 1  # type: ignore[index]
                 except ValueError:
                     self._add_capability(cap, 1)
+        if single_purpose:  # once per exchange, however many such signals it raised
+            self._counts[_SINGLE_PURPOSE_HITS] += 1
 
     def _keep_detail(self, name: str, detail: str) -> None:
         """Keep the words of the strongest few non-capability signals.
