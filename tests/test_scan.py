@@ -289,3 +289,26 @@ def test_negative_worker_count_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(ScanError) as exc:
         run_scan([log], tmp_path / "out", workers=-1)
     assert exc.value.exit_code == 2
+
+
+def test_config_errors_are_usage_errors(tmp_path: Path) -> None:
+    """A config that parses but says the wrong thing is refused in one sentence, exit code 2."""
+    from distillwatch.scan import load_config
+
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[engine]\ntop_layer = "behaviour"\n[detectors.reward_grading]\nenabled = false\n'
+    )
+    cfg = load_config(config)
+    assert (cfg.top_layer, cfg.detectors) == ("behaviour", {"reward_grading": {"enabled": False}})
+    for text, reason in [
+        ("engine = 3\n", "[engine] must be a table"),
+        ('[engine]\ntop_layer = "everything"\n', "top_layer must be one of"),
+        ("[detectors]\ncot = 1\n", "[detectors.cot] must be a table"),
+        ("oops =", "config file"),
+    ]:
+        config.write_text(text)
+        with pytest.raises(ScanError) as exc:
+            load_config(config)
+        assert exc.value.exit_code == 2
+        assert reason in str(exc.value)

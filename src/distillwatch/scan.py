@@ -50,9 +50,8 @@ class ScanSummary:
     campaigns: int
     seconds: float
     resumed: bool = False
-    already_scanned: int = (
-        0  # read, but not observed again: at or before the resumed state's last ts
-    )
+    # read, but not observed again: at or before the resumed state's last ts
+    already_scanned: int = 0
     first_ts: str | None = None
     last_ts: str | None = None
 
@@ -72,18 +71,22 @@ def account_record(v: AccountVerdict) -> dict:
 
 
 def load_config(path: Path | None) -> EngineConfig:
-    from distillwatch.detectors.base import load_detector_config
+    from distillwatch.detectors.base import detector_config
 
     cfg = EngineConfig()
     if path is not None:
         if not path.is_file():
             raise ScanError(f"config file {path} does not exist", 3)
         try:
-            cfg.detectors = load_detector_config(path)
             with path.open("rb") as fh:
-                engine_table = tomllib.load(fh).get("engine", {})
-            if "top_layer" in engine_table:
-                cfg = EngineConfig(detectors=cfg.detectors, top_layer=engine_table["top_layer"])
+                data = tomllib.load(fh)
+            engine_table = data.get("engine", {})
+            if not isinstance(engine_table, dict):
+                raise ValueError("[engine] must be a table")
+            cfg = EngineConfig(
+                detectors=detector_config(data),
+                top_layer=engine_table.get("top_layer", cfg.top_layer),
+            )
         except (ValueError, tomllib.TOMLDecodeError) as exc:
             raise ScanError(f"config file {path}: {exc}", 2) from exc
     return cfg

@@ -23,6 +23,7 @@ __all__ = [
     "register",
     "default_registry",
     "load_detector_config",
+    "detector_config",
 ]
 
 
@@ -120,9 +121,20 @@ def load_detector_config(path: str | Path | None) -> dict[str, dict[str, Any]]:
         return {}
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
+    try:
+        return detector_config(data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def detector_config(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The ``[detectors.<name>]`` tables of an already parsed TOML document."""
     section = data.get("detectors", {})
     if not isinstance(section, dict):
-        raise ValueError(f"{path}: [detectors] must be a table")
+        raise ValueError("[detectors] must be a table")
+    for name, options in section.items():
+        if not isinstance(options, dict):
+            raise ValueError(f"[detectors.{name}] must be a table of options")
     return {str(k): dict(v) for k, v in section.items()}
 
 
