@@ -188,25 +188,36 @@ def _texts(vocabulary: list[str], count: int, words: int, seed: int) -> list[str
     return out
 
 
-def test_keyword_bits_match_substring_search(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Token index (short texts, with a tiny table that keeps being cleared) and lazy lookups
-    (long texts) must answer exactly like ``needle in text``."""
+def test_keyword_bits_match_substring_search() -> None:
+    """The automaton's mask answers exactly like ``needle in text``, for short and long texts,
+    needles with whitespace and one-character ones, and Chinese keywords only in CJK text."""
     default_registry()
-    monkeypatch.setattr(text, "_TOKEN_CACHE_SIZE", 64)
-    needles = [*text._VOCAB.bits, *text._VOCAB.spaced]
-    everything = keys(*needles, chinese=("推理", "思考", "评分"))
+    needles = [*text._VOCAB.bits, "0", "<", "ab", "推理", "思考"]
+    chinese = ("推理", "思考", "评分", "问")
+    everything = keys(*needles, chinese=chinese)
     samples = _texts(needles, 300, 12, seed=1) + _texts(needles, 20, 600, seed=2)
-    assert any(len(s) > text.TOKENIZED_TEXT for s in samples)
+    samples += ["😀 step\n by step 推理", "ＳＴＥＰ by step", "", "a"]
+    assert any(len(s) > 2048 for s in samples)
     for raw in samples:
         part = text.Part.of("user message", raw)
         norm = part.norm
         for needle in needles:
             assert part.has(needle) == (needle in norm), (needle, raw[:80])
-        assert part.any(everything) == any(n in norm for n in needles) or (
-            part.cjk and any(c in norm for c in everything.chinese)
-        )
+        expected = any(n in norm for n in needles) or (part.cjk and any(c in norm for c in chinese))
+        assert part.any(everything) == (bool(norm) and expected)
         for needle in needles[:40]:
             assert part.any(keys(needle)) == (needle in norm)
+        assert part.any(keys(chinese=("评分",))) == (part.cjk and "评分" in norm)
+
+
+def test_keywords_registered_late_invalidate_cached_masks() -> None:
+    """A keyword compiled after texts were masked must still be found in them."""
+    default_registry()
+    before = text.user_part("a zqxjkvw-marker appears here")
+    late = keys("zqxjkvw")
+    after = text.user_part("a zqxjkvw-marker appears here")
+    assert after is not before
+    assert after.any(late) and after.has("zqxjkvw")
 
 
 def test_finders_return_what_re_returns() -> None:

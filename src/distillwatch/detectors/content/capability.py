@@ -67,13 +67,10 @@ _CONTEXT_KEYS = keys(*_CODE_CONTEXT)
 
 def _context_words(part: Part) -> tuple[str, ...]:
     """The context words that can be in a window of ``part``: those found in it at all."""
-    if part.known != -1:
-        return _CODE_CONTEXT
     mask = part.mask
-    found = (
-        [w for w, bit in _CONTEXT_KEYS.indexed if mask & bit] if mask & _CONTEXT_KEYS.bits else []
-    )
-    return (*found, *_CONTEXT_KEYS.spaced)
+    if not mask & _CONTEXT_KEYS.bits:
+        return ()
+    return tuple(word for word, bit in _CONTEXT_KEYS.indexed if mask & bit)
 
 
 _ANY_MARKER = keys(*_CODE_MARKERS)

@@ -20,9 +20,10 @@ it found on the cached :class:`Part`, so a repeat costs a few dictionary lookups
 Speed comes from three exact shortcuts (the detectors' findings are the same as
 with plain substring and regex scans; the content tests check this):
 
-* Keywords are compiled into :class:`Keys`; a short text gets the bit of every
-  keyword it contains in one tokenizing pass (:class:`_Vocabulary`), so a
-  detector whose trigger words are absent costs one integer ``&``.
+* Keywords are compiled into :class:`Keys`; a text gets the bit of every
+  keyword it contains in one pass of an Aho-Corasick automaton
+  (:class:`_Vocabulary`), so a detector whose trigger words are absent costs
+  one integer ``&``.
 * Regexes compiled by :func:`rx` are :class:`Finder` objects that try a pattern
   only where one of its literal starts occurs (``str.find``) instead of at
   every character.
@@ -42,10 +43,11 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from operator import add
 from re import _constants as _rc
 from re import _parser as _rp
 from typing import Any, ClassVar
+
+import ahocorasick
 
 from distillwatch.detectors.base import Signal
 from distillwatch.record import Exchange
@@ -81,7 +83,6 @@ __all__ = [
 QUOTE_CHARS = 80
 SHORT_TEXT = 1024  # below this, keyword checks skip the cache and regexes scan the whole text
 SYSTEM_CACHE_SIZE = 1024
-TOKENIZED_TEXT = 1024  # texts up to this length get all their keyword bits at once
 USER_CACHE_SIZE = 4096  # user messages remembered for exact repeats
 USER_CACHE_CHARS = 8 << 20  # ... and characters they may hold together
 
@@ -137,165 +138,54 @@ def fold(text: str) -> str:
 
 # --- keyword index -----------------------------------------------------------
 #
-# Every keyword a detector checks (a "needle") of two or more characters and
-# without whitespace gets one bit. A text's mask has the bit of each such needle
-# that occurs in it, so a keyword gate is one ``&`` instead of one substring scan
-# per keyword. The mask is exact, not a heuristic: a needle without whitespace
-# can only occur inside one whitespace-delimited token, so "needle in text" is
-# "needle in some token", and each distinct token is scanned once and
-# remembered in a bounded table (vocabularies repeat: most tokens of a new text
-# were seen before). Shorter needles and needles with whitespace are checked
-# with ``in`` (the latter only when their indexed words occur).
+# Every keyword a detector checks (a "needle") of two or more characters gets
+# one bit, and all needles are compiled into one Aho-Corasick automaton
+# (pyahocorasick, in C). A text's mask, the bits of every needle occurring in
+# it, costs one pass of the automaton over the text, the same for words never
+# seen before as for common ones; a keyword gate is then one ``&``. The mask is
+# exact: bit set if and only if ``needle in text``. One-character needles are
+# checked with ``in`` (they would match at nearly every position).
 
-_TOKEN_CACHE_SIZE = 1 << 17  # distinct tokens remembered (cleared when full)
-_SHORT_TOKEN = 40  # longer tokens (URLs, base64, compact JSON) are not remembered
-_MIN_NEEDLE = 2  # the index works on two-character prefixes
-_ALNUM_RUN = re.compile(r"[a-z0-9]+")
-NEWLINE_BIT = 1  # the text has a line break
-TAB_BIT = 2  # the text has a tab
+_MIN_NEEDLE = 2
 
 
 def _indexable(needle: str) -> bool:
-    return len(needle) >= _MIN_NEEDLE and needle.split() == [needle] and "\0" not in needle
+    return len(needle) >= _MIN_NEEDLE
 
 
 class _Vocabulary:
-    """The bit of every indexed needle, and the table of bits found per token."""
+    """The bit of every indexed needle, and the automaton that finds them all in one pass."""
 
     def __init__(self) -> None:
         self.bits: dict[str, int] = {}
-        self.prefixes: dict[str, list[tuple[str, int]]] = {}  # first 3 characters -> needles
-        self.two: dict[str, int] = {}  # two-character needles
-        self.punct: list[tuple[str, int]] = []  # needles not made of [a-z0-9] only
-        self.spaced: dict[str, int] = {}  # other needles -> bits of their indexed words
-        self.tokens: dict[str, int] = {}  # token already scanned -> bits of its needles
+        self._automaton: ahocorasick.Automaton | None = None
 
     def bit(self, needle: str) -> int:
         """The bit of an indexable ``needle``, registering it (and forgetting stale masks)."""
         found = self.bits.get(needle)
         if found is not None:
             return found
-        found = self.bits[needle] = 1 << (len(self.bits) + 2)  # bits 0 and 1: line break, tab
-        if len(needle) == 2:
-            self.two[needle] = found
-        else:
-            self.prefixes.setdefault(needle[:3], []).append((needle, found))
-        if _ALNUM_RUN.fullmatch(needle) is None:
-            self.punct.append((needle, found))
-        self.tokens.clear()
+        found = self.bits[needle] = 1 << len(self.bits)
+        self._automaton = None
         _forget_parts()
         return found
 
-    def gate(self, needle: str) -> int:
-        """Bits that must all be present for an unindexed ``needle`` to occur (0: none known).
-
-        Its indexed words, plus the line-break and tab bits (set for every
-        tokenized text that has one) when it contains those characters.
-        """
-        gate = 0
-        for piece in needle.split():
-            if len(piece) >= _MIN_NEEDLE:
-                gate |= self.bit(piece)
-        if "\n" in needle:
-            gate |= NEWLINE_BIT
-        if "\t" in needle:
-            gate |= TAB_BIT
-        self.spaced[needle] = gate
-        return gate
-
-    def representative(self, needle: str) -> int:
-        """One bit of ``gate(needle)`` that is rarely set: its longest word, else tab, else line break."""
-        words = [w for w in needle.split() if len(w) >= _MIN_NEEDLE]
-        if words:
-            return self.bit(max(words, key=len))
-        return TAB_BIT if "\t" in needle else NEWLINE_BIT
-
-    def _scan(self, token: str) -> int:
-        """Bits of the needles in ``token``.
-
-        Every needle of three or more characters starts with one of the token's
-        three-character slices, which C code (``map``, set intersection) lists;
-        only needles with such a start are then looked up. Two-character needles
-        are slices themselves.
-        """
-        mask = 0
-        pairs = list(map(add, token, token[1:]))
-        two = self.two
-        for pair in two.keys() & pairs:
-            mask |= two[pair]
-        starts = self.prefixes
-        for start in starts.keys() & map(add, pairs, token[2:]):
-            for needle, bit in starts[start]:
-                if needle in token:
-                    mask |= bit
-        return mask
-
-    def token_mask(self, token: str) -> int:
-        """Bits of the needles occurring in one whitespace-free token (remembered when short)."""
-        if len(token) <= _SHORT_TOKEN:
-            mask = self._scan(token)
-            if len(self.tokens) >= _TOKEN_CACHE_SIZE:
-                self.tokens.clear()
-            self.tokens[token] = mask
-            return mask
-        # A long token: letters/digits needles lie inside one [a-z0-9] run of it,
-        # the few others are searched directly.
-        mask = 0
-        get = self.tokens.get
-        for run in set(_ALNUM_RUN.findall(token)):
-            if len(run) > _SHORT_TOKEN:
-                mask |= self._scan(run)
-                continue
-            bits = get(run)
-            mask |= self.token_mask(run) if bits is None else bits
-        for needle, bit in self.punct:
-            if needle in token:
-                mask |= bit
-        return mask
-
-    def _present(self, text: str) -> list[tuple[str, int]]:
-        """The indexed needles occurring in ``text`` (see :meth:`_scan`)."""
-        pairs = list(map(add, text, text[1:]))
-        two = self.two
-        present = [(pair, two[pair]) for pair in two.keys() & pairs]
-        starts = self.prefixes
-        for start in starts.keys() & map(add, pairs, text[2:]):
-            present.extend(item for item in starts[start] if item[0] in text)
-        return present
-
-    def _learn(self, new: list[str]) -> dict[str, int]:
-        """Bits of tokens never seen, found together: one scan of them all joined by NUL
-        (which no needle contains), then each needle found is attributed to its tokens."""
-        learned = {token: self.token_mask(token) for token in new if len(token) > _SHORT_TOKEN}
-        short = [token for token in new if len(token) <= _SHORT_TOKEN]
-        if not short:
-            return learned
-        present = self._present("\0".join(short))
-        if len(self.tokens) + len(short) > _TOKEN_CACHE_SIZE:
-            self.tokens.clear()
-        table = self.tokens
-        for token in short:
-            mask = 0
-            for needle, bit in present:
-                if needle in token:
-                    mask |= bit
-            table[token] = learned[token] = mask
-        return learned
+    def _compile(self) -> ahocorasick.Automaton:
+        automaton = ahocorasick.Automaton()
+        for needle, bit in self.bits.items():
+            automaton.add_word(needle, bit)
+        automaton.make_automaton()
+        self._automaton = automaton
+        return automaton
 
     def mask(self, text: str) -> int:
-        """Bits of the needles occurring anywhere in ``text``: one table probe per distinct token."""
-        tokens = list(set(text.split()))
-        found = list(map(self.tokens.get, tokens))
-        if None in found:  # tokens never seen: learn them (which may clear the table)
-            learned = self._learn(
-                [t for t, bits in zip(tokens, found, strict=True) if bits is None]
-            )
-            found = [
-                learned[t] if bits is None else bits for t, bits in zip(tokens, found, strict=True)
-            ]
+        """Bits of the needles occurring anywhere in ``text``."""
+        if not self.bits:
+            return 0
+        automaton = self._automaton or self._compile()
         mask = 0
-        for bits in filter(None, found):
-            mask |= bits
+        for _, bit in automaton.iter(text):
+            mask |= bit
         return mask
 
 
@@ -303,42 +193,35 @@ _VOCAB = _Vocabulary()
 
 
 class Keys:
-    """A compiled set of keywords: English ones as bits, Chinese ones checked only in CJK text.
+    """A compiled set of keywords: English ones as bits, Chinese ones counted only in CJK text.
 
     Why: detectors gate every rule on "does any of these words occur"; compiled
-    once at import, that question costs one integer ``&`` per part. English
-    keywords that are not indexed (single characters, or with
-    whitespace like "how many") are checked with ``in``, and only when each of
-    their indexed words occurs.
+    once at import, that question costs one integer ``&`` per part. Chinese
+    keywords are bits too, but only consulted when the text has CJK characters
+    (as a reader of that language would). One-character keywords are checked
+    with ``in``.
     """
 
-    __slots__ = ("english", "chinese", "bits", "indexed", "spaced", "gated", "gated_any", "always")
+    __slots__ = ("english", "chinese", "indexed", "bits", "chinese_bits", "short", "chinese_short")
 
     def __init__(self, english: Iterable[str] = (), chinese: Iterable[str] = ()) -> None:
         self.english: tuple[str, ...] = tuple(english)
         self.chinese: tuple[str, ...] = tuple(chinese)
-        bits = gated_any = 0
-        indexed: list[tuple[str, int]] = []
-        gated: list[tuple[str, int]] = []
-        always: list[str] = []
-        for needle in self.english:
+        self.indexed: tuple[tuple[str, int], ...] = tuple(
+            (needle, _VOCAB.bit(needle)) for needle in self.english if _indexable(needle)
+        )
+        self.bits = self._bits(self.english)
+        self.chinese_bits = self._bits(self.chinese)
+        self.short: tuple[str, ...] = tuple(n for n in self.english if not _indexable(n))
+        self.chinese_short: tuple[str, ...] = tuple(n for n in self.chinese if not _indexable(n))
+
+    @staticmethod
+    def _bits(needles: tuple[str, ...]) -> int:
+        bits = 0
+        for needle in needles:
             if _indexable(needle):
-                bit = _VOCAB.bit(needle)
-                bits |= bit
-                indexed.append((needle, bit))
-                continue
-            gate = _VOCAB.gate(needle)
-            if gate:
-                gated.append((needle, gate))
-                gated_any |= _VOCAB.representative(needle)  # one test can skip them all
-            else:
-                always.append(needle)
-        self.bits = bits
-        self.indexed: tuple[tuple[str, int], ...] = tuple(indexed)
-        self.gated: tuple[tuple[str, int], ...] = tuple(gated)  # unindexed, with indexed words
-        self.gated_any = gated_any
-        self.always: tuple[str, ...] = tuple(always)  # unindexed, nothing to gate them on
-        self.spaced: tuple[str, ...] = tuple(n for n in self.english if not _indexable(n))
+                bits |= _VOCAB.bit(needle)
+        return bits
 
     def __repr__(self) -> str:
         return f"Keys({self.english!r}, {self.chinese!r})"
@@ -355,10 +238,7 @@ class Part:
 
     ``aligned`` says the folded text has the original's offsets, so a quote can
     be cut from the original; otherwise the folded text is quoted. ``mask`` has
-    the bit of every indexed keyword found (see :class:`Keys`); ``known`` the
-    bits already decided. A short text is tokenized once and all its bits are
-    known (``known == -1``); a long one, where tokenizing costs more than the
-    few keywords ever asked about, decides each keyword on first use with ``in``.
+    the bit of every indexed keyword found (see :class:`Keys`).
     """
 
     where: str
@@ -367,52 +247,21 @@ class Part:
     aligned: bool
     cjk: bool
     mask: int = 0
-    known: int = -1
     memo: dict[str, Any] = field(default_factory=dict)
-    _seen: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
     def of(cls, where: str, raw: str) -> Part:
         norm = fold(raw)
         cjk = not norm.isascii() and _CJK.search(norm) is not None
-        if len(norm) > TOKENIZED_TEXT:
-            return cls(where, raw, norm, len(norm) == len(raw), cjk, 0, 0)
         mask = _VOCAB.mask(norm) if norm else 0
-        if "\n" in norm:
-            mask |= NEWLINE_BIT
-        if "\t" in norm:
-            mask |= TAB_BIT
         return cls(where, raw, norm, len(norm) == len(raw), cjk, mask)
-
-    def _contains(self, needle: str) -> bool:
-        found = self._seen.get(needle)
-        if found is None:
-            found = self._seen[needle] = needle in self.norm
-        return found
-
-    def _decide(self, items: tuple[tuple[str, int], ...], todo: int) -> bool:
-        """Long text: look the undecided keywords up with ``in``; True at the first found."""
-        norm = self.norm
-        for needle, bit in items:
-            if todo & bit:
-                self.known |= bit
-                if needle in norm:
-                    self.mask |= bit
-                    return True
-        return False
 
     def has(self, needle: str) -> bool:
         """Whether the folded text contains ``needle`` (an index lookup when it is indexed)."""
         bit = _VOCAB.bits.get(needle)
         if bit is not None:
-            if self.known & bit:
-                return self.mask & bit != 0
-            return self._decide(((needle, bit),), bit)
-        if self.known == -1:
-            gate = _VOCAB.spaced.get(needle)
-            if gate is not None and self.mask & gate != gate:
-                return False
-        return self._contains(needle)
+            return self.mask & bit != 0
+        return needle in self.norm
 
     def any(self, words: Keys) -> bool:
         """Cheap prefilter: any English keyword, or any Chinese one when CJK is present."""
@@ -421,24 +270,15 @@ class Part:
         mask = self.mask
         if mask & words.bits:
             return True
-        if self.known == -1:
-            if mask & words.gated_any:
-                for needle, gate in words.gated:
-                    if mask & gate == gate and self._contains(needle):
-                        return True
-            for needle in words.always:
-                if self._contains(needle):
-                    return True
-        else:
-            todo = words.bits & ~self.known
-            if todo and self._decide(words.indexed, todo):
+        norm = self.norm
+        for needle in words.short:
+            if needle in norm:
                 return True
-            for needle in words.spaced:
-                if self._contains(needle):
-                    return True
         if self.cjk:
-            for needle in words.chinese:
-                if self._contains(needle):
+            if mask & words.chinese_bits:
+                return True
+            for needle in words.chinese_short:
+                if needle in norm:
                     return True
         return False
 
@@ -950,13 +790,9 @@ class ContentDetector:
             self.threshold = float(threshold)
         self._memo_key = f"{self.name}/{self.version}"
         triggers = self.triggers
-        # Unless some trigger word must always be looked up, one bit test decides for
-        # non-CJK tokenized text: no indexed trigger and no gated one can occur.
-        self._bits = (
-            triggers.bits | triggers.gated_any
-            if triggers is not None and not triggers.always
-            else None
-        )
+        # Unless some one-character trigger must be looked up, one bit test decides for
+        # non-CJK text: no trigger word occurs.
+        self._bits = triggers.bits if triggers is not None and not triggers.short else None
 
     def scan(self, part: Part) -> list[Signal]:
         """Signals found in one part; subclasses implement the technique."""
@@ -968,7 +804,7 @@ class ContentDetector:
         found = memo.get(self._memo_key)
         if found is None:
             bits = self._bits
-            if bits is not None and part.known == -1 and not (part.mask & bits or part.cjk):
+            if bits is not None and not (part.mask & bits or part.cjk):
                 found = []
             else:
                 triggers = self.triggers
