@@ -258,7 +258,7 @@ def test_literal_starts_of_patterns() -> None:
 
 
 def test_user_messages_are_cached_and_bounded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(text, "USER_CACHE_SIZE", 8)
+    monkeypatch.setattr(text._user_cache, "entries", 8)
     first = text.user_part("Same message, sent again by a script.")
     assert text.user_part("Same message, sent again by a script.") is first
     for i in range(20):

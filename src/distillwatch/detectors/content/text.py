@@ -82,7 +82,8 @@ __all__ = [
 
 QUOTE_CHARS = 80
 SHORT_TEXT = 1024  # below this, keyword checks skip the cache and regexes scan the whole text
-SYSTEM_CACHE_SIZE = 1024
+SYSTEM_CACHE_SIZE = 1024  # system prompts remembered
+SYSTEM_CACHE_CHARS = 32 << 20  # ... and characters they may hold together
 USER_CACHE_SIZE = 4096  # user messages remembered for exact repeats
 USER_CACHE_CHARS = 8 << 20  # ... and characters they may hold together
 
@@ -303,58 +304,71 @@ def quote(span: str, limit: int = QUOTE_CHARS) -> str:
     return span
 
 
-_system_cache: OrderedDict[str, Part] = OrderedDict()
-_user_cache: OrderedDict[str, Part] = OrderedDict()
-_user_chars = 0
+class _PartCache:
+    """A bounded LRU of folded parts keyed by their text, by entries and by characters held.
+
+    Why: SaaS and attack traffic reuse a few system prompts across thousands of
+    requests and scripted traffic repeats user messages verbatim; every
+    detector's findings are memoized on the cached part. A text longer than a
+    sixteenth of the character budget is folded but not kept.
+    """
+
+    __slots__ = ("where", "entries", "chars", "held", "parts")
+
+    def __init__(self, where: str, entries: int, chars: int) -> None:
+        self.where = where
+        self.entries = entries
+        self.chars = chars
+        self.held = 0
+        self.parts: OrderedDict[str, Part] = OrderedDict()
+
+    def get(self, text: str) -> Part:
+        parts = self.parts
+        part = parts.get(text)
+        if part is not None:
+            parts.move_to_end(text)
+            return part
+        part = Part.of(self.where, text)
+        size = len(text)
+        if size <= self.chars // 16:
+            parts[text] = part
+            self.held += size
+            while len(parts) > self.entries or self.held > self.chars:
+                old, _ = parts.popitem(last=False)
+                self.held -= len(old)
+        return part
+
+    def clear(self) -> None:
+        self.parts.clear()
+        self.held = 0
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def __contains__(self, text: object) -> bool:
+        return text in self.parts
+
+
+_system_cache = _PartCache("system prompt", SYSTEM_CACHE_SIZE, SYSTEM_CACHE_CHARS)
+_user_cache = _PartCache("user message", USER_CACHE_SIZE, USER_CACHE_CHARS)
 
 
 def _forget_parts() -> None:
     """Drop cached parts: their masks predate a keyword registered since."""
-    global _last, _user_chars
+    global _last
     _system_cache.clear()
     _user_cache.clear()
-    _user_chars = 0
     _last = None
 
 
 def system_part(text: str) -> Part:
     """The folded system prompt, from a bounded LRU keyed by the prompt text."""
-    if not text:
-        return _EMPTY_SYSTEM
-    part = _system_cache.get(text)
-    if part is not None:
-        _system_cache.move_to_end(text)
-        return part
-    part = Part.of("system prompt", text)
-    _system_cache[text] = part
-    if len(_system_cache) > SYSTEM_CACHE_SIZE:
-        _system_cache.popitem(last=False)
-    return part
+    return _system_cache.get(text) if text else _EMPTY_SYSTEM
 
 
 def user_part(text: str) -> Part:
-    """The folded user message, from a bounded LRU keyed by the message text.
-
-    Why: scripted traffic (templates, retries, campaigns) repeats the same
-    message verbatim, and every detector's findings for it are memoized on its
-    part. Bounded by entries and by characters held; huge messages are not kept.
-    """
-    global _user_chars
-    if not text:
-        return _EMPTY_USER
-    part = _user_cache.get(text)
-    if part is not None:
-        _user_cache.move_to_end(text)
-        return part
-    part = Part.of("user message", text)
-    size = len(text)
-    if size <= USER_CACHE_CHARS // 16:
-        _user_cache[text] = part
-        _user_chars += size
-        while len(_user_cache) > USER_CACHE_SIZE or _user_chars > USER_CACHE_CHARS:
-            old, _ = _user_cache.popitem(last=False)
-            _user_chars -= len(old)
-    return part
+    """The folded user message, from a bounded LRU keyed by the message text."""
+    return _user_cache.get(text) if text else _EMPTY_USER
 
 
 @dataclass(slots=True, eq=False)
