@@ -84,3 +84,14 @@ def test_a_capability_sweep_counts_in_full_only_at_a_machines_pace() -> None:
     by_hand = fuse_account(_account(_sweep(120), human=True), 0.3, 0.0, "", 0.0, "", _CFG).risk
     at_volume = fuse_account(_account(_sweep(120)), 0.99, 0.0, "", 0.0, "", _CFG).risk
     assert by_hand < _CFG.suspicious <= at_volume
+
+
+def test_a_sweep_inside_the_accounts_own_prompt_frame_is_discounted() -> None:
+    """A general-purpose product is broad because its users are (``frame``: its own prompt frame)."""
+    st = _account(_sweep(120))
+    loose = fuse_account(st, 0.99, 0.0, "", 0.0, "", _CFG).risk
+    half = fuse_account(st, 0.99, 0.0, "", 0.0, "", _CFG, frame=0.5).risk
+    framed = fuse_account(st, 0.99, 0.0, "", 0.0, "", _CFG, frame=1.0)
+    assert framed.risk < half < loose
+    assert verdict_for(framed.risk, _CFG) == "benign" != verdict_for(loose, _CFG)
+    assert "behaviour.capability_sweep" not in [e.name for e in framed.evidence]

@@ -262,11 +262,14 @@ def _scale_score(st: AccountState, volume_pct: float, explain: bool) -> tuple[fl
     return _combine(parts, explain)
 
 
-def _sweep_score(st: AccountState, explain: bool) -> tuple[float, list[Signal]]:
+def _sweep_score(st: AccountState, explain: bool, frame: float = 0.0) -> tuple[float, list[Signal]]:
     """Coverage-seeking: what a dataset builder does and a product does not.
 
     A product sends one task with its own tools; a distiller sweeps capability
-    areas and synthetic tool schemas to cover what it wants to train.
+    areas and synthetic tool schemas to cover what it wants to train. A
+    general-purpose product (an assistant or agent serving many end users) is
+    broad too, but its requests sit inside its own prompt frame: ``frame``
+    (0..1, see ``Engine._own_frame``) discounts the capability sweep.
     """
     parts: list[_Part] = []
     if st.distinct_tool_schemas > 15:
@@ -278,14 +281,20 @@ def _sweep_score(st: AccountState, explain: bool) -> tuple[float, list[Signal]]:
             )
         )
     coverage = st.capability_coverage()
-    if st.n >= 20 and coverage >= 5:
+    sweep = _clamp((coverage - 4) / 3) * (1.0 - frame) if st.n >= 20 and coverage >= 5 else 0.0
+    if sweep > 0:
         parts.append(
             (
                 "behaviour.capability_sweep",
-                _clamp((coverage - 4) / 3),
+                sweep,
                 lambda: (
                     f"{coverage} capability areas each make up >= 5% of {st.n} requests: "
                     + ", ".join(sorted(st.capabilities, key=lambda c: -st.capabilities[c])[:8])
+                    + (
+                        f" (discounted {frame:.0%}: most requests share the account's own prompt frame)"
+                        if frame
+                        else ""
+                    )
                 ),
             )
         )
@@ -318,6 +327,7 @@ def fuse_account(
     campaign_detail: str,
     cfg: FusionConfig,
     explain: bool = True,
+    frame: float = 0.0,
 ) -> FusionResult:
     """Combine the four kinds of evidence for one account.
 
@@ -326,7 +336,7 @@ def fuse_account(
     """
     c, ev = _content_score(st, cfg, explain)
     s, sev = _scale_score(st, volume_pct, explain)
-    b, bev = _sweep_score(st, explain)
+    b, bev = _sweep_score(st, explain, frame)
     ev.extend(sev)
     ev.extend(bev)
     x, xev = _explicit_score(st, explain)
