@@ -5,7 +5,9 @@
 Prints exchanges/s for (a) ``orjson.loads`` of every line, (b) the full
 ``distillwatch scan`` (ingest, detectors, engine, outputs, store) with each
 ``--workers`` count, their ratio, and the peak resident memory of each phase (each phase runs in a fresh
-subprocess so the peaks do not mask each other).
+subprocess so the peaks do not mask each other). It also prints the CPU time per
+exchange of the scanning process and of its workers: on a shared machine wall-clock
+rates move with the other jobs, CPU time much less.
 """
 
 from __future__ import annotations
@@ -50,9 +52,14 @@ def _child(phase: str, path: str, workers: int) -> None:
     import resource
 
     result = _parse_only(path) if phase == "parse" else _scan(path, workers)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result["peak_rss_mb"] = own.ru_maxrss / 1024
     # largest worker process (workers are children of this one)
-    result["worker_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result["worker_rss_mb"] = children.ru_maxrss / 1024
+    # CPU seconds, imports and start-up included
+    result["cpu_main"] = own.ru_utime + own.ru_stime
+    result["cpu_workers"] = children.ru_utime + children.ru_stime
     print(json.dumps(result))
 
 
@@ -89,6 +96,7 @@ def main() -> None:
     print(
         f"orjson parse only:      {p_rate:,.0f} exchanges/s  (peak RSS {parse['peak_rss_mb']:.0f} MB)"
     )
+    print(f"  parse CPU {_per_exchange(parse['cpu_main'], parse['n'])}")
     for workers in args.workers:
         scan = _run_phase("scan", args.path, workers)
         s_rate = scan["n"] / scan["seconds"]
@@ -98,6 +106,14 @@ def main() -> None:
             f"parse time; peak RSS {scan['peak_rss_mb']:.0f} MB"
             + (f" + {scan['worker_rss_mb']:.0f} MB per worker" if workers else "")
         )
+        print(
+            f"  CPU: scanning process {_per_exchange(scan['cpu_main'], scan['n'])}"
+            + (f", workers {_per_exchange(scan['cpu_workers'], scan['n'])}" if workers else "")
+        )
+
+
+def _per_exchange(seconds: float, n: int) -> str:
+    return f"{seconds:.1f} s = {seconds / max(n, 1) * 1e6:.0f} us per exchange"
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 
 from distillwatch.detectors.base import Signal
@@ -288,3 +289,37 @@ def test_material_quoted_in_a_grading_request_is_not_a_technique_of_the_account(
         "content.reward_grading",
         "content.reasoning_reconstruction",
     ]  # the per-exchange log keeps every signal
+
+
+def test_observe_facts_is_observe_without_the_text() -> None:
+    """What a scan's workers send (facts, signal rows, family hashes) gives the engine
+    exactly what the whole exchange gives it: risk after every exchange, verdicts,
+    first_flagged_ts and campaigns."""
+    from distillwatch.campaign.families import sentence_hashes
+    from distillwatch.parallel import SignalRow
+    from distillwatch.record import facts_of
+
+    rng = random.Random(5)
+    exchanges = sorted(attack_traffic(rng, n_accounts=8) + benign_traffic(rng), key=lambda e: e.ts)
+    # request shapes the account state counts: follow-ups, images, tools, sampling, reasoning
+    for k, ex in enumerate(exchanges[::7]):
+        ex.turns = [Turn("user", "earlier", images=k % 2), Turn("assistant", "ok"), *ex.turns]
+        ex.tool_schema_hash = f"schema{k % 3}"
+        ex.n, ex.logprobs, ex.max_tokens = 1 + k % 2, k % 3 == 0, 4096 * (k % 4)
+        ex.reasoning_effort, ex.thinking_budget = ("high", None) if k % 2 else (None, 20000)
+        ex.user_id = f"u{k % 2}"
+    whole, compact = Engine(detectors=[KeywordDetector()]), Engine(detectors=[KeywordDetector()])
+    detector = KeywordDetector()
+    for ex in exchanges:
+        verdict = whole.observe(ex)
+        rows = [SignalRow(s.name, s.score, s.detail, s.capability) for s in detector.detect(ex)]
+        hashes = (sentence_hashes(ex.system), sentence_hashes(ex.last_user_text))
+        assert compact.observe_facts(facts_of(ex), rows, hashes) == verdict.risk
+        assert compact.last_family == whole.last_family
+    whole.finalize()
+    compact.finalize()
+    assert whole.account_verdicts() == compact.account_verdicts()
+    assert whole.campaigns() == compact.campaigns()
+    assert any(v.first_flagged_ts is not None for v in compact.account_verdicts())
+    for acct, st in whole.accounts.items():
+        assert pickle.dumps(st) == pickle.dumps(compact.accounts[acct])

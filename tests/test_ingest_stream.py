@@ -266,3 +266,86 @@ def test_no_input_files_means_no_exchanges() -> None:
     assert (
         out == [] and rejections == [] and (stream.lines, stream.read, stream.rejected) == (0, 0, 0)
     )
+
+
+class ParsingAnalyser:
+    """Test double of a scan's analyser: parses each line (as the workers do) and
+    returns the reason of a rejection, or ``(ts, id)``; small batches force many rounds."""
+
+    def __init__(self, batch: int, depth: int) -> None:
+        self.batch, self.depth = batch, depth
+        self.submitted: list[int] = []
+
+    def submit(self, raws: list) -> object:
+        from types import SimpleNamespace
+
+        from distillwatch.ingest.parse import RecordError, parse_record
+
+        self.submitted.append(len(raws))
+        out: list = []
+        for raw in raws:
+            try:
+                ex = parse_record(orjson.loads(raw) if type(raw) is bytes else raw)
+            except orjson.JSONDecodeError as exc:
+                out.append(f"malformed JSON: {exc}")
+            except RecordError as exc:
+                out.append(str(exc))
+            else:
+                out.append((ex.ts, ex.id))
+        return SimpleNamespace(get=lambda: out)
+
+
+def _mixed_inputs(tmp_path: Path) -> list[Path]:
+    """Two sorted files and an unsorted one (spilled), with every kind of bad line."""
+    ambiguous = (
+        b'{"id":"dup","ts":11,"account_id":"acct","api":"anthropic.messages","request":{},"ts":5}'
+    )
+    a = write(
+        tmp_path / "a.jsonl",
+        [
+            record("a1", 1),
+            b"",
+            b'{"id": "x", "ts": ',
+            record("a2", 3),
+            orjson.dumps({k: v for k, v in record("m", 4).items() if k != "account_id"}),
+            record("a3", 10),
+            ambiguous,
+            record("a4", 12),
+            b'{"id":"caf\xe9","ts":13}',
+            *[record(f"a{t}", t) for t in range(14, 40)],
+        ],
+    )
+    b = write(
+        tmp_path / "b.jsonl",
+        [record(f"b{t}", t) for t in range(0, 40, 3)] + [orjson.dumps(record("t", "noon"))],
+    )
+    c = write(
+        tmp_path / "c.jsonl",
+        [record(f"c{t}", t) for t in (30, 2, 17, 9, 9, 1)]
+        + [orjson.dumps(record("w", 7, api="openai.completions")), b"[1, 2]"],
+    )
+    assert file_is_sorted(a) and file_is_sorted(b) and not file_is_sorted(c)
+    return [a, b, c]
+
+
+@pytest.mark.parametrize(("batch", "depth"), [(1, 1), (3, 2), (4, 8), (256, 8)])
+def test_analysed_lines_come_out_as_parsed_ones(tmp_path: Path, batch: int, depth: int) -> None:
+    """The scan path (lines parsed by an analyser, ahead of the merge) gives the same
+    order, the same rejections in the same order and the same counts as parsing here."""
+    paths = _mixed_inputs(tmp_path)
+    for chunk in (2, 1000):  # spilled to disk, or sorted in memory
+        expected, expected_rejections, plain = run(paths, chunk_records=chunk)
+        rejections: list[Rejection] = []
+        stream = ExchangeStream(paths, on_reject=rejections.append, chunk_records=chunk)
+        analyser = ParsingAnalyser(batch, depth)
+        got = list(stream.analysed(analyser))
+        assert got == [(e.ts, e.id) for e in expected]
+        assert rejections == expected_rejections
+        assert len(rejections) == 8
+        assert (stream.lines, stream.read, stream.rejected) == (
+            plain.lines,
+            plain.read,
+            plain.rejected,
+        )
+        assert stream.lines == stream.read + stream.rejected
+        assert max(analyser.submitted) <= batch

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from distillwatch.cli import app
+from distillwatch.ingest.order import file_is_sorted
 from distillwatch.scan import ScanError, run_scan
 
 WRAPPER = (
@@ -312,3 +313,70 @@ def test_config_errors_are_usage_errors(tmp_path: Path) -> None:
             load_config(config)
         assert exc.value.exit_code == 2
         assert reason in str(exc.value)
+
+
+def _store_rows(db: Path) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(
+            "SELECT id, ts, account_id, model, family_id, risk, signals "
+            "FROM exchange_signals ORDER BY rowid"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_compact_records_from_workers_keep_rejections_order_and_rows(tmp_path: Path) -> None:
+    """Workers parse each line once and send back its text-free facts: every rejected
+    line is still counted with its reason, in the same order, and the per-exchange rows,
+    verdicts and first_flagged_ts are those of the in-process scan, over sorted and
+    unsorted files together."""
+    sorted_log = tmp_path / "sorted.jsonl"
+    recs = make_log(tmp_path / "shuffled.jsonl", days=2)
+    recs.sort(key=lambda r: r["ts"])
+    good = [orjson.dumps(r) for r in recs]
+    # bad lines carry the ts of the line before them, so the file stays sorted
+    bad = [
+        lambda r: b"{not json",
+        lambda r: b"",
+        lambda r: orjson.dumps({**r, "api": "google.gemini"}),
+        lambda r: orjson.dumps({k: v for k, v in r.items() if k != "account_id"}),
+        lambda r: orjson.dumps({**r, "ts": "yesterday"}),
+        lambda r: b'{"id": "\xff\xfe"}',
+        lambda r: b"[1, 2]",
+        lambda r: orjson.dumps(r)[:-1] + b',"ts":1}',  # a second top-level ts, back in time
+    ]
+    lines = list(good)
+    for k, make_bad in enumerate(bad):
+        at = 37 * k + 5
+        lines.insert(at, make_bad(recs[at - k - 1]))
+    sorted_log.write_bytes(b"\n".join(lines) + b"\n")
+    unsorted = tmp_path / "unsorted.jsonl"
+    make_log(unsorted, seed=3, days=1)  # shuffled: the spill path
+    with unsorted.open("ab") as fh:
+        fh.write(b'{"id": 5}\n\n')
+    paths = [sorted_log, unsorted]
+    assert file_is_sorted(sorted_log) and not file_is_sorted(unsorted)  # both stream paths
+
+    inline = run_scan(paths, tmp_path / "inline", workers=0)
+    pooled = run_scan(paths, tmp_path / "pooled", workers=2)
+    assert (inline.lines, inline.read, inline.rejected) == (
+        pooled.lines,
+        pooled.read,
+        pooled.rejected,
+    )
+    assert inline.rejected == len(bad) + 2
+    assert inline.lines == inline.read + inline.rejected
+    rejected = read_jsonl(tmp_path / "inline" / "rejected.jsonl")
+    assert len(rejected) == inline.rejected
+    assert any("ts goes back" in r["reason"] for r in rejected)
+    for name in ("accounts.jsonl", "campaigns.jsonl", "rejected.jsonl"):
+        assert (tmp_path / "inline" / name).read_bytes() == (
+            tmp_path / "pooled" / name
+        ).read_bytes(), name
+    rows = _store_rows(tmp_path / "inline" / "distillwatch.duckdb")
+    assert len(rows) == inline.read
+    assert rows == _store_rows(tmp_path / "pooled" / "distillwatch.duckdb")
+    assert [r[1] for r in rows] == sorted(r[1] for r in rows)

@@ -21,9 +21,9 @@ from typing import Any
 
 from distillwatch.behaviour.account import EXTRACTION_CAPABILITIES, AccountState
 from distillwatch.behaviour.population import PopulationPercentiles
-from distillwatch.campaign.families import FamilyIndex
+from distillwatch.campaign.families import FamilyIndex, sentence_hashes
 from distillwatch.campaign.graph import Cluster
-from distillwatch.campaign.links import GroupAggregate, OperatorGroups
+from distillwatch.campaign.links import OperatorGroups
 from distillwatch.detectors.base import Detector, Signal, default_registry
 from distillwatch.fusion import (
     FusionConfig,
@@ -33,7 +33,7 @@ from distillwatch.fusion import (
     fuse_content_only,
     verdict_for,
 )
-from distillwatch.record import Exchange
+from distillwatch.record import Exchange, ExchangeFacts, facts_of
 
 __all__ = ["LAYERS", "EngineConfig", "AccountVerdict", "Assessment", "Engine"]
 
@@ -159,53 +159,118 @@ class Engine:
         """
         if signals is None:
             signals = self._content(ex)
+        if family_hashes is None:
+            family_hashes = (sentence_hashes(ex.system), sentence_hashes(ex.last_user_text))
+        st = self._observe(facts_of(ex), signals, family_hashes)
+        return self._verdict(st, [], with_capabilities=False)
+
+    def observe_facts(
+        self,
+        ex: ExchangeFacts,
+        signals: list[Signal],
+        family_hashes: tuple[list[int], list[int]],
+    ) -> float:
+        """:meth:`observe` for a scan: the exchange as its text-free
+        :class:`~distillwatch.record.ExchangeFacts`, its signals and family hashes
+        computed elsewhere (scan workers); returns the account's risk as
+        :attr:`AccountVerdict.risk` gives it, without building the verdict."""
+        return round(self._observe(ex, signals, family_hashes).risk, 4)
+
+    def _observe(
+        self,
+        ex: ExchangeFacts,
+        signals: list[Signal],
+        family_hashes: tuple[list[int], list[int]],
+    ) -> AccountState:
         own = _own_ask(signals)
-        extraction = extraction_score(own)
-        caps = [s.capability for s in own if s.capability is not None]
-        sys_f, tpl_f = self.families.assign(ex.system, ex.last_user_text, family_hashes)
+        extraction = 0.0  # extraction_score(own), inline
+        caps: list[str] = []
+        for sig in own:
+            if sig.capability is not None:
+                caps.append(sig.capability)
+            if sig.score > extraction and not sig.name.startswith("capability."):
+                extraction = sig.score
+        families = self.families
+        sys_f, tpl_f = families.assign_hashes(*family_hashes)
         self.last_signals, self.last_family = signals, tpl_f or sys_f
 
-        st = self.accounts.get(ex.account_id)
+        account_id, ts, model = ex.account_id, ex.ts, ex.model
+        accounts = self.accounts
+        st = accounts.get(account_id)
         if st is None:
-            st = self.accounts[ex.account_id] = AccountState(ex.account_id)
-            self.groups.add_account(ex.account_id)
+            st = accounts[account_id] = AccountState(account_id)
+            self.groups.add_account(account_id)
         st.learn_one(ex, extraction, own, (sys_f, tpl_f))
         self.exchanges_seen += 1
-        self.last_ts = ex.ts
-        if ex.model and ex.model not in self.model_first_seen:
-            self.model_first_seen[ex.model] = ex.ts
+        self.last_ts = ts
+        if model and model not in self.model_first_seen:
+            self.model_first_seen[model] = ts
 
+        if sys_f is not None or tpl_f is not None:
+            self._record_families(st, (sys_f, tpl_f), ts, extraction, caps)
+        if st.payment_fingerprint is not None:
+            self.groups.union(account_id, "pay:" + st.payment_fingerprint, "payment")
+
+        _, agg = self.groups.group_of(account_id)
+        # the group's running totals (inline: once per exchange)
+        agg.exchanges += 1
+        if ts < agg.first_ts:
+            agg.first_ts = ts
+        if ts > agg.last_ts:
+            agg.last_ts = ts
+        day = int(ts // _DAY)
+        days = agg.days
+        days[day] = days.get(day, 0) + 1
+        if model:
+            m = agg.models.get(model)
+            if m is None:
+                agg.models[model] = [ts, 1]
+            else:
+                m[1] += 1
+        self.population.tick(accounts.values, len(accounts))
+        self._rescore(st, ts)
+        return st
+
+    def _record_families(
+        self,
+        st: AccountState,
+        fam_ids: tuple[str | None, str | None],
+        ts: float,
+        extraction: float,
+        caps: list[str],
+    ) -> None:
+        """Count the exchange in its prompt families; flag those that look like a pattern."""
+        account_id = st.account_id
         operator = st.payment_fingerprint or st.org_id
-        for fam_id in (sys_f, tpl_f):
+        cfg = self.config.fusion
+        min_accounts, min_exchanges = cfg.family_min_accounts, cfg.family_min_exchanges
+        flagged_families = self.flagged_families
+        for fam_id in fam_ids:
             if fam_id is None:
                 continue
-            fam = self.families.record(fam_id, ex.account_id, operator, ex.ts, extraction, caps)
-            fr = family_risk(
-                fam.exchanges,
-                fam.account_count,
-                len(fam.operators),
-                fam.extraction_mean,
-                fam.coverage(),
-                self.config.fusion,
-            )
+            fam = self.families.record(fam_id, account_id, operator, ts, extraction, caps)
+            if fam.account_count < min_accounts or fam.exchanges < min_exchanges:
+                fr = 0.0  # family_risk's own first test, before its coverage is counted
+            else:
+                fr = family_risk(
+                    fam.exchanges,
+                    fam.account_count,
+                    len(fam.operators),
+                    fam.extraction_mean,
+                    fam.coverage(),
+                    cfg,
+                )
             if fr >= _FAMILY_FLAG:
-                newly = fam_id not in self.flagged_families
-                self.flagged_families[fam_id] = fr
+                newly = fam_id not in flagged_families
+                flagged_families[fam_id] = fr
                 # link only accounts that carry flagged families repeatedly: a person who
                 # used a common phrase once or twice is not part of the operator's group
-                for acct in sorted(fam.accounts) if newly else (ex.account_id,):
+                for acct in sorted(fam.accounts) if newly else (account_id,):
                     carrier = self.accounts.get(acct)
                     if carrier is not None and self._flagged_uses(carrier) >= _LINK_USES:
                         self.groups.union(acct, "fam:" + fam_id, "prompt_family")
-            elif fam_id in self.flagged_families:
-                self.flagged_families[fam_id] = fr
-        if st.payment_fingerprint is not None:
-            self.groups.union(ex.account_id, "pay:" + st.payment_fingerprint, "payment")
-
-        root, agg = self.groups.group_of(ex.account_id)
-        self._count_in_group(agg, ex)
-        self.population.tick(self.accounts.values, len(self.accounts))
-        return self._rescore(st, ex.ts)
+            elif fam_id in flagged_families:
+                flagged_families[fam_id] = fr
 
     def learn_one(self, ex: Exchange, signals: list[Signal] | None = None) -> None:
         """river-style name for :meth:`observe`, for pipelines written against that API."""
@@ -225,20 +290,6 @@ class Engine:
         for det in self.detectors:
             out.extend(det.detect(ex))
         return out
-
-    @staticmethod
-    def _count_in_group(agg: GroupAggregate, ex: Exchange) -> None:
-        agg.exchanges += 1
-        agg.first_ts = min(agg.first_ts, ex.ts)
-        agg.last_ts = max(agg.last_ts, ex.ts)
-        day = int(ex.ts // _DAY)
-        agg.days[day] = agg.days.get(day, 0) + 1
-        if ex.model:
-            m = agg.models.get(ex.model)
-            if m is None:
-                agg.models[ex.model] = [ex.ts, 1]
-            else:
-                m[1] += 1
 
     def _flagged_uses(self, st: AccountState) -> int:
         flagged = self.flagged_families
@@ -278,41 +329,48 @@ class Engine:
             )
         return p, detail
 
-    def _campaign(self, st: AccountState) -> tuple[float, str, str | None]:
+    def _campaign(self, st: AccountState, explain: bool = True) -> tuple[float, str, str | None]:
         """Lift from the account's campaign: the online group, or after ``finalize``
-        the re-clustered campaign when that one is stronger."""
+        the re-clustered campaign when that one is stronger. ``explain=False`` (the hot
+        path) leaves the detail sentence empty."""
         if not self._campaign_layer:
             return 0.0, "", None
         root, agg = self.groups.group_of(st.account_id)
         k, detail = 0.0, ""
         if agg.members >= 2:
             k = min(1.0, max(0.0, (agg.flagged - 1) / 3)) * min(1.0, 3 * agg.flagged / agg.members)
-            detail = (
-                f"linked to {agg.members - 1} other accounts "
-                f"({', '.join(sorted(agg.links))}); {agg.flagged} of them flagged"
-            )
+            if explain:
+                detail = (
+                    f"linked to {agg.members - 1} other accounts "
+                    f"({', '.join(sorted(agg.links))}); {agg.flagged} of them flagged"
+                )
         cluster = self.cluster_of.get(st.account_id)
         if cluster is not None and cluster.score > k:
-            links = ", ".join(f"{n} {kind}" for kind, n in sorted(cluster.links.items()))
-            detail = (
-                f"re-clustered with {len(cluster.accounts) - 1} other accounts ({links}); "
-                f"{cluster.flagged} of them flagged"
-            )
+            if explain:
+                links = ", ".join(f"{n} {kind}" for kind, n in sorted(cluster.links.items()))
+                detail = (
+                    f"re-clustered with {len(cluster.accounts) - 1} other accounts ({links}); "
+                    f"{cluster.flagged} of them flagged"
+                )
             return cluster.score, detail, _cluster_key(cluster)
         return k, detail, (root if agg.members >= 2 else None)
 
-    def _rescore(self, st: AccountState, ts: float) -> AccountVerdict:
+    def _rescore(self, st: AccountState, ts: float) -> None:
         """Re-fuse the account after one of its exchanges (the online, causal verdict).
 
         Two shortcuts keep the hot path cheap without changing any verdict that
         matters: an account already at ``distillation`` is re-fused every
         ``_REFUSE_EVERY`` exchanges (it cannot be flagged earlier than it was), and
         an account with no evidence of any kind is benign without running fusion.
+        The evidence sentences are not built here (``explain=False``).
         """
         if st.verdict == "distillation" and st.n % _REFUSE_EVERY:
-            return self._verdict(st, [], with_capabilities=False)
-        pattern, pdetail = self._pattern(st)
-        camp, cdetail, _ = self._campaign(st)
+            return
+        if self._campaign_layer:
+            pattern = self._pattern(st)[0]
+            camp = self._campaign(st, explain=False)[0]
+        else:
+            pattern = camp = 0.0
         if (
             st.extraction_sum == 0.0
             and pattern == 0.0
@@ -321,10 +379,9 @@ class Engine:
             and st.capability_coverage() < 5
         ):
             self._set_verdict(st, 0.0, ts, own_flag=0.0)
-            return self._verdict(st, [], with_capabilities=False)
-        res = self._fuse(st, explain=False, pattern=(pattern, pdetail), campaign=(camp, cdetail))
+            return
+        res = self._fuse(st, explain=False, pattern=(pattern, ""), campaign=(camp, ""))
         self._set_verdict(st, res.risk, ts, own_flag=max(res.risk - res.campaign, 0.0))
-        return self._verdict(st, res.evidence, with_capabilities=False)
 
     def _set_verdict(
         self, st: AccountState, risk: float, ts: float | None, own_flag: float
@@ -438,7 +495,7 @@ class Engine:
         if pattern is None:
             pattern = self._pattern(st, explain=explain)
         if campaign is None:
-            campaign = self._campaign(st)[:2]
+            campaign = self._campaign(st, explain)[:2]
         vol = self.population.percentile("per_day", st.per_active_day)
         return fuse_account(st, vol, *pattern, *campaign, self.config.fusion, explain)
 
@@ -468,11 +525,22 @@ class Engine:
             self.detectors = detectors
 
     @classmethod
-    def from_state_bytes(cls, blob: bytes, config: EngineConfig | None = None) -> Engine:
+    def from_state_bytes(
+        cls,
+        blob: bytes,
+        config: EngineConfig | None = None,
+        detectors: list[Detector] | None = None,
+    ) -> Engine:
+        """The engine :meth:`state_bytes` saved; ``detectors`` as in the constructor
+        (None: built from the config)."""
         engine: Engine = pickle.loads(blob)  # noqa: S301 - our own store, never user input
         if config is not None:
             engine.config = config
-        engine.detectors = default_registry().build(engine.config.detectors)
+        engine.detectors = (
+            detectors
+            if detectors is not None
+            else default_registry().build(engine.config.detectors)
+        )
         if not hasattr(engine, "cluster_of"):
             engine.cluster_of = {}
         return engine

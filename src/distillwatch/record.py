@@ -12,8 +12,9 @@ default that could look like evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-__all__ = ["Turn", "ClientInfo", "AccountInfo", "Exchange"]
+__all__ = ["Turn", "ClientInfo", "AccountInfo", "Exchange", "ExchangeFacts", "facts_of"]
 
 
 @dataclass(slots=True)
@@ -113,3 +114,77 @@ class Exchange:
     @property
     def tool_results(self) -> int:
         return sum(t.tool_results for t in self.turns)
+
+
+class ExchangeFacts(NamedTuple):
+    """What the sequential part of a scan reads of one exchange: no prompt or response text.
+
+    :meth:`~distillwatch.engine.Engine.observe_facts` (account state, families,
+    groups) and the per-exchange store rows need only these, so scan workers
+    parse each line once and ship this (a plain tuple pickles in a few
+    microseconds; a whole :class:`Exchange` costs more to pickle than to parse).
+    The request-shape flags are the tests the account state makes, taken once here.
+    """
+
+    id: str
+    ts: float
+    account_id: str
+    model: str | None
+    org_id: str | None
+    user_id: str | None
+    tool_schema_hash: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    single_turn: bool  # no assistant turn in the history
+    images: bool  # some turn carries an image
+    max_tokens_high: bool  # asks for >= 8K output tokens
+    logprobs: bool  # asks for log-probabilities
+    multi_n: bool  # asks for several completions
+    reasoning_max: bool  # reasoning effort or thinking budget at a maximum
+    payment_fingerprint: str | None
+    created_at: float | None
+    tier: str | None
+    verified: bool | None
+    email_domain: str | None
+    ip: str | None
+    user_agent: str | None
+    tls_fingerprint: str | None
+    asn: int | None
+
+
+def facts_of(ex: Exchange) -> ExchangeFacts:
+    """The :class:`ExchangeFacts` of a parsed exchange."""
+    single_turn = True
+    images = False
+    for t in ex.turns:
+        if t.role == "assistant":
+            single_turn = False
+        if t.images:
+            images = True
+    acct, client = ex.account, ex.client
+    return ExchangeFacts(
+        ex.id,
+        ex.ts,
+        ex.account_id,
+        ex.model,
+        ex.org_id,
+        ex.user_id,
+        ex.tool_schema_hash,
+        ex.input_tokens,
+        ex.output_tokens,
+        single_turn,
+        images,
+        ex.max_tokens is not None and ex.max_tokens >= 8192,
+        bool(ex.logprobs or (ex.top_logprobs or 0) > 0),
+        (ex.n or 1) > 1,
+        ex.reasoning_effort in ("high", "xhigh", "max") or (ex.thinking_budget or 0) >= 16000,
+        acct.payment_fingerprint,
+        acct.created_at,
+        acct.tier,
+        acct.verified,
+        acct.email_domain,
+        client.ip,
+        client.user_agent,
+        client.tls_fingerprint,
+        client.asn,
+    )

@@ -11,20 +11,23 @@ from __future__ import annotations
 import time
 import tomllib
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import orjson
 
 from distillwatch.campaign.report import iso
-from distillwatch.detectors.base import Signal
 from distillwatch.engine import AccountVerdict, Engine, EngineConfig
 from distillwatch.ingest import ExchangeStream
 from distillwatch.ingest.reader import Rejection
-from distillwatch.parallel import ContentPool, default_workers
-from distillwatch.record import Exchange
+from distillwatch.parallel import (
+    ContentPool,
+    InlineAnalyser,
+    default_workers,
+    rare_young_collections,
+    to_analysis,
+)
 
 __all__ = ["ScanSummary", "ScanError", "run_scan", "account_record"]
 
@@ -145,7 +148,8 @@ def run_scan(
     # the pool forks before the store opens, so no worker inherits the store's threads
     pool = ContentPool(workers, cfg.detectors) if workers > 0 else None
     try:
-        return _scan_with(paths, out_dir, db, cfg, progress, resume, on_exchange, pool, started)
+        with rare_young_collections():
+            return _scan_with(paths, out_dir, db, cfg, progress, resume, on_exchange, pool, started)
     finally:
         if pool is not None:
             pool.close()
@@ -171,7 +175,14 @@ def _scan_with(
         raise ScanError(f"cannot open the store {db_path}: {exc}", 4) from exc
     try:
         blob = store.load_state(_STATE_KEY) if resume else None
-        engine = Engine.from_state_bytes(blob, cfg) if blob else Engine(cfg)
+        # with workers the content detectors run there only: this process never builds
+        # them (importing them alone compiles hundreds of patterns)
+        detectors = [] if pool is not None else None
+        engine = (
+            Engine.from_state_bytes(blob, cfg, detectors)
+            if blob
+            else Engine(cfg, detectors=detectors)
+        )
         summary = _replay(engine, store, paths, out_dir, progress, on_exchange, pool)
         summary.resumed = blob is not None
         engine.finalize()
@@ -211,32 +222,28 @@ def _replay(
         rejected_fh.write(orjson.dumps(asdict(rej)) + b"\n")
 
     stream = ExchangeStream(paths, on_reject=on_reject)
+    # parsing, content detection and family hashing of each line happen once, in the
+    # workers (or inline): this process only orders, counts and runs the engine
+    analyser = pool if pool is not None else InlineAnalyser(engine.detectors)
     # on resume, exchanges up to the saved state's last ts were observed by an earlier scan
     already_seen_until = engine.last_ts if engine.exchanges_seen else float("-inf")
     skipped = 0
     rows: list[dict] = []
     first = last = None
     bar = _progress_bar() if progress else None
+    observe = engine.observe_facts
     try:
         task = bar.add_task("scanning", total=None) if bar else None
         if bar:
             bar.start()
-
-        def fresh_pairs() -> Iterator[tuple[Exchange, bytes | dict]]:
-            nonlocal skipped
-            for pair in stream.pairs():
-                if pair[0].ts <= already_seen_until:
-                    skipped += 1  # a resumed scan never counts an exchange of an earlier scan twice
-                    continue
-                yield pair
-
-        observed: Iterable[tuple[Exchange, list[Signal] | None, Any]] = (
-            pool.map_ordered(fresh_pairs())
-            if pool is not None
-            else ((ex, None, None) for ex, _raw in fresh_pairs())
-        )
-        for i, (ex, signals, family_hashes) in enumerate(observed, 1):
-            verdict = engine.observe(ex, signals, family_hashes)
+        i = 0
+        for result in stream.analysed(analyser):
+            if result[0] <= already_seen_until:
+                skipped += 1  # a resumed scan never counts an exchange of an earlier scan twice
+                continue
+            i += 1
+            ex, signals, family_hashes = to_analysis(result)
+            risk = observe(ex, signals, family_hashes)
             if first is None:
                 first = ex.ts
             last = ex.ts
@@ -247,8 +254,8 @@ def _replay(
                     "account_id": ex.account_id,
                     "model": ex.model,
                     "family_id": engine.last_family,
-                    "risk": verdict.risk,
-                    "signals": [{"signal": s.name, "score": s.score} for s in engine.last_signals],
+                    "risk": risk,
+                    "signals": [{"signal": s.name, "score": s.score} for s in signals],
                 }
             )
             if len(rows) >= _BATCH:

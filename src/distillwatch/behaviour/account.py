@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import repeat
 from typing import Any
 
-from distillwatch.record import Exchange
+from distillwatch.record import Exchange, ExchangeFacts, facts_of
 
 __all__ = [
     "AccountState",
@@ -373,11 +373,20 @@ class AccountState:
             setattr(self, name, value)
 
     # ------------------------------------------------------------------ learn
-    def learn_one(self, ex: Exchange, extraction: float, signals: list, families: tuple) -> None:
-        """Fold one exchange (and its content signals) into the state (the hot path)."""
+    def learn_one(
+        self, ex: ExchangeFacts | Exchange, extraction: float, signals: list, families: tuple
+    ) -> None:
+        """Fold one exchange (and its content signals) into the state (the hot path).
+
+        ``ex`` is the exchange's :class:`~distillwatch.record.ExchangeFacts` (what a
+        scan gets from its workers) or the parsed :class:`Exchange` itself.
+        """
+        if type(ex) is not ExchangeFacts:
+            ex = facts_of(ex)  # type: ignore[arg-type]
         counts = self._counts
         ts = ex.ts
-        if self.n == 0:
+        n = self.n
+        if n == 0:
             self.first_ts = ts
             counts[_FIRST_DAY] = first_day = int(ts // _DAY)
         else:
@@ -391,7 +400,7 @@ class AccountState:
             d = x - mean
             self.gap_mean = mean = mean + d / k
             self.gap_m2 += d * (x - mean)
-        self.n += 1
+        self.n = n + 1
         self.last_ts = ts
         counts[int(ts // 3600.0) % 24] += 1
         day = int(ts // _DAY) - first_day
@@ -399,21 +408,23 @@ class AccountState:
             self.day_mask |= 1 << day
 
         # account and client context: the latest value, and the distinct values seen
-        acct, client = ex.account, ex.client
-        if ex.org_id is not None and ex.org_id != self.org_id:
-            self.org_id = ex.org_id
-        pay = acct.payment_fingerprint
+        org_id = ex.org_id
+        if org_id is not None and org_id != self.org_id:
+            self.org_id = org_id
+        pay = ex.payment_fingerprint
         if pay is not None and pay != self.payment_fingerprint:
             self.payment_fingerprint = pay
-        if acct.created_at is not None:
-            self.created_at = acct.created_at
-        if acct.tier is not None and acct.tier != self.tier:
-            self.tier = _intern(acct.tier)
-        if acct.verified is not None:
-            self.verified = acct.verified
-        if acct.email_domain is not None and acct.email_domain != self.email_domain:
-            self.email_domain = _intern(acct.email_domain)
-        ip = client.ip
+        if ex.created_at is not None:
+            self.created_at = ex.created_at
+        tier = ex.tier
+        if tier is not None and tier != self.tier:
+            self.tier = _intern(tier)
+        if ex.verified is not None:
+            self.verified = ex.verified
+        domain = ex.email_domain
+        if domain is not None and domain != self.email_domain:
+            self.email_domain = _intern(domain)
+        ip = ex.ip
         if ip is not None and ip != self.last_ip:
             self.last_ip = ip
             ips = self._ips
@@ -421,7 +432,7 @@ class AccountState:
                 ips = self._ips = CappedSet(self.MAX_SET)
             if ip not in ips.values:  # rotating among kept addresses: nothing to do
                 ips.add(ip)
-        ua = client.user_agent
+        ua = ex.user_agent
         if ua is not None and ua != self.last_user_agent:
             ua = self.last_user_agent = _intern(ua)
             uas = self._user_agents
@@ -429,41 +440,37 @@ class AccountState:
                 uas = self._user_agents = CappedSet(self.MAX_SET)
             if ua not in uas.values:
                 uas.add(ua)
-        tls = client.tls_fingerprint
+        tls = ex.tls_fingerprint
         if tls is not None and tls != self.last_tls:
             self.last_tls = _intern(tls)
-        if client.asn is not None:
-            self.last_asn = client.asn
-        if ex.user_id is not None:
+        if ex.asn is not None:
+            self.last_asn = ex.asn
+        user_id = ex.user_id
+        if user_id is not None:
             if self._user_ids is None:
                 self._user_ids = CappedSet(1, extra=7)  # only the count (<= 1?) is used
-            self._user_ids.add(ex.user_id)
+            self._user_ids.add(user_id)
         model = ex.model
         if model and model not in self._models and len(self._models) < 2 * self.MAX_MODELS:
             self._models = (*self._models, _intern(model), ts)
 
-        # request shape
-        for t in ex.turns:
-            if t.role == "assistant":
-                break
-        else:
+        # request shape (the flags are the tests facts_of makes)
+        if ex.single_turn:
             self.single_turn += 1
         if ex.input_tokens:
             self.input_tokens += ex.input_tokens
         if ex.output_tokens:
             self.output_tokens += ex.output_tokens
-        if ex.max_tokens is not None and ex.max_tokens >= 8192:
+        if ex.max_tokens_high:
             self.max_tokens_high += 1
-        if ex.logprobs or (ex.top_logprobs or 0) > 0:
+        if ex.logprobs:
             self.logprobs += 1
-        if (ex.n or 1) > 1:
+        if ex.multi_n:
             self.multi_n += 1
-        if ex.reasoning_effort in ("high", "xhigh", "max") or (ex.thinking_budget or 0) >= 16000:
+        if ex.reasoning_max:
             counts[_REASONING_MAX] += 1
-        for t in ex.turns:
-            if t.images:
-                counts[_IMAGES] += 1
-                break
+        if ex.images:
+            counts[_IMAGES] += 1
         schema = ex.tool_schema_hash
         if schema is not None:
             counts[_TOOL_REQUESTS] += 1

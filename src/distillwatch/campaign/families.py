@@ -203,6 +203,17 @@ class FamilyIndex:
             f"tpl_{p:08x}" if p is not None else None,
         )
 
+    def assign_hashes(
+        self, system_hashes: list[int], prompt_hashes: list[int]
+    ) -> tuple[str | None, str | None]:
+        """:meth:`assign` from the texts' :func:`sentence_hashes` alone (an empty text has none)."""
+        s = self.system_miner.family_of("", system_hashes) if system_hashes else None
+        p = self.prompt_miner.family_of("", prompt_hashes) if prompt_hashes else None
+        return (
+            f"sys_{s:08x}" if s is not None else None,
+            f"tpl_{p:08x}" if p is not None else None,
+        )
+
     def peek(self, family_id: str | None) -> FamilyStats | None:
         return self.families.get(family_id) if family_id else None
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import heapq
 import pickle
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import orjson
 
@@ -27,7 +28,7 @@ from distillwatch.ingest.parse import RecordError, parse_record, parse_ts, requi
 from distillwatch.ingest.reader import Rejection, detect_format, iter_raw, rejection_text
 from distillwatch.record import Exchange
 
-__all__ = ["ExchangeStream", "file_is_sorted"]
+__all__ = ["Analyser", "ExchangeStream", "file_is_sorted"]
 
 DEFAULT_CHUNK_RECORDS = 200_000
 DEFAULT_CHUNK_BYTES = 128 << 20  # raw line bytes held before a chunk is spilled
@@ -39,6 +40,54 @@ _MAX_FAN_IN = 128  # runs merged at once; more are merged in rounds first
 # first three are unique, so tuples sort and merge without ever comparing payloads.
 _Entry = tuple[float, int, int, Any]
 _T = TypeVar("_T")
+
+
+class _Pending(Protocol):
+    def get(self) -> list[Any]: ...
+
+
+class Analyser(Protocol):
+    """Per-line work done off the main path (see :meth:`ExchangeStream.analysed`).
+
+    ``submit(raws)`` starts the work on a batch of raw lines and returns a pending
+    result whose ``get()`` is, per line, the rejection reason (a ``str``) or a
+    tuple whose first item is the line's ``ts``. Callers keep at most ``depth``
+    batches of ``batch`` lines in flight.
+    """
+
+    batch: int
+    depth: int
+
+    def submit(self, raws: list[bytes | dict]) -> _Pending: ...
+
+
+def _prefetched(
+    items: Iterable[Any], analyser: Analyser, batch: int, depth: int
+) -> Iterator[tuple[Any, Any]]:
+    """``(item, result)`` in item order: raw items' results from ``analyser``, computed
+    up to ``depth`` batches ahead; a :class:`Rejection` item pairs with None."""
+    pending: deque[tuple[list[Any], _Pending | None]] = deque()
+    chunk: list[Any] = []
+    raws: list[bytes | dict] = []
+    for item in items:
+        chunk.append(item)
+        if type(item) is not Rejection:
+            raws.append(item[1])
+            if len(raws) >= batch:
+                pending.append((chunk, analyser.submit(raws)))
+                chunk, raws = [], []
+                if len(pending) >= depth:
+                    yield from _paired(*pending.popleft())
+    if chunk:
+        pending.append((chunk, analyser.submit(raws) if raws else None))
+    while pending:
+        yield from _paired(*pending.popleft())
+
+
+def _paired(chunk: list[Any], handle: _Pending | None) -> Iterator[tuple[Any, Any]]:
+    results = iter(handle.get() if handle is not None else ())
+    for item in chunk:
+        yield item, (None if type(item) is Rejection else next(results))
 
 
 def _ts_token(line: bytes) -> bytes | float | None:
@@ -265,6 +314,30 @@ class ExchangeStream:
             last = exchange.ts
             yield exchange.ts, index, line_no, (exchange, raw)
 
+    def _stream_analysed(
+        self, index: int, path: Path, analyser: Analyser, batch: int, depth: int
+    ) -> Iterator[_Entry]:
+        """:meth:`_stream_sorted` with the parsing done by ``analyser`` (ahead, maybe in
+        other processes); the same rejections, counted at the same point of the stream."""
+        name = str(path)
+        last = float("-inf")
+        for item, result in _prefetched(iter_raw(path), analyser, batch, depth):
+            self.lines += 1
+            if type(item) is Rejection:
+                self._reject(item)
+                continue
+            line_no, raw = item
+            if type(result) is str:
+                self._reject(Rejection(name, line_no, result, rejection_text(raw)))
+                continue
+            ts = result[0]
+            if ts < last:
+                reason = "ts goes back in a file found sorted (duplicate 'ts' key or file changed)"
+                self._reject(Rejection(name, line_no, reason, rejection_text(raw)))
+                continue
+            last = ts
+            yield ts, index, line_no, result
+
     def _spill_unsorted(self, index: int, path: Path, workdir: Path) -> list[Iterator[_Entry]]:
         """Check required fields now (so rejections come in file order), sort chunks by ts,
         spill them as raw lines; return the runs. The full parse happens at merge time."""
@@ -317,8 +390,9 @@ class ExchangeStream:
     def pairs(self) -> Iterator[tuple[Exchange, bytes | dict]]:
         """Each exchange with the raw line it was parsed from (bytes, or a dict for Parquet).
 
-        Why: a raw line is far cheaper to send to a worker process than a
-        pickled :class:`Exchange`, so parallel content detection ships these.
+        The line is there for callers that need more of it than the Exchange keeps.
+        A scan uses :meth:`analysed` instead, which parses each line only once,
+        in its worker processes.
         """
         self.lines = self.read = self.rejected = self.spilled_runs = 0
         with tempfile.TemporaryDirectory(prefix="distillwatch-sort-", dir=self.spill_dir) as tmp:
@@ -344,3 +418,81 @@ class ExchangeStream:
                     continue
                 self.read += 1
                 yield exchange, payload
+
+    def analysed(self, analyser: Analyser) -> Iterator[Any]:
+        """The ``analyser``'s result for each accepted line, in the order of :meth:`pairs`.
+
+        Why: the per-line work of a scan (parsing, content detection) runs in
+        worker processes, and the main process should not parse every line a
+        second time just to order and check it. Lines of sorted files are
+        analysed ahead in file order and merged by the ``ts`` the analyser
+        found; lines of unsorted files are checked here (``required_ts``), sorted
+        and spilled as today, and analysed after the merge. Rejections, their
+        reasons and ``lines``/``read``/``rejected`` are exactly those of
+        :meth:`pairs`.
+        """
+        self.lines = self.read = self.rejected = self.spilled_runs = 0
+        with tempfile.TemporaryDirectory(prefix="distillwatch-sort-", dir=self.spill_dir) as tmp:
+            workdir = Path(tmp)
+            sorted_files: list[tuple[int, Path]] = []
+            spilled: list[Iterator[_Entry]] = []
+            for index, path in enumerate(self.paths):
+                if file_is_sorted(path):
+                    sorted_files.append((index, path))
+                else:
+                    spilled.extend(self._spill_unsorted(index, path, workdir))
+            # several sorted files are read at once: they share the lines in flight
+            # (about batch * depth in all), each keeping two batches for overlap
+            batch, depth, files = analyser.batch, analyser.depth, len(sorted_files)
+            if files > 1:
+                depth = max(2, depth // files)
+                share = analyser.batch * analyser.depth // (depth * files)
+                batch = min(batch, max(share, 16))
+            streamed = [
+                self._stream_analysed(index, path, analyser, batch, depth)
+                for index, path in sorted_files
+            ]
+            spilled = self._limit_fan_in(spilled, workdir)
+            sources = streamed + spilled
+            merged = sources[0] if len(sources) == 1 else heapq.merge(*sources)
+            if not spilled:
+                for entry in merged:
+                    self.read += 1
+                    yield entry[3]
+                return
+            yield from self._analyse_merged(merged, analyser)
+
+    def _analyse_merged(self, merged: Iterator[_Entry], analyser: Analyser) -> Iterator[Any]:
+        """Results in merge order: analysed lines pass through, spilled raw lines are
+        analysed now, up to ``depth`` batches ahead."""
+        pending: deque[tuple[list[_Entry], _Pending | None]] = deque()
+        entries: list[_Entry] = []
+        raws: list[bytes | dict] = []
+        for entry in merged:
+            entries.append(entry)
+            if type(entry[3]) is not tuple:
+                raws.append(entry[3])
+            if len(entries) >= analyser.batch:
+                pending.append((entries, analyser.submit(raws) if raws else None))
+                entries, raws = [], []
+                if len(pending) >= analyser.depth:
+                    yield from self._settle(*pending.popleft())
+        if entries:
+            pending.append((entries, analyser.submit(raws) if raws else None))
+        while pending:
+            yield from self._settle(*pending.popleft())
+
+    def _settle(self, entries: list[_Entry], handle: _Pending | None) -> Iterator[Any]:
+        results = iter(handle.get() if handle is not None else ())
+        for _ts, index, line_no, payload in entries:
+            if type(payload) is not tuple:
+                # a spilled line whose required fields were validated: it cannot fail to
+                # parse, but a failure would be rejected as pairs() rejects it
+                result = next(results)
+                if type(result) is str:
+                    raw_text = rejection_text(payload)
+                    self._reject(Rejection(str(self.paths[index]), line_no, result, raw_text))
+                    continue
+                payload = result
+            self.read += 1
+            yield payload
