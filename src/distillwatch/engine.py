@@ -44,6 +44,8 @@ _REFUSE_EVERY = 8  # re-fusion period of accounts already at `distillation`
 _PATTERN_USES = 6  # uses of a flagged family at which the pattern counts in full for an account
 # uses from which an account whose traffic is mostly flagged families counts in full
 _DEDICATED_USES = 2
+_OWN_FRAME_ACCOUNTS = 3  # a product's few keys (production, staging, a region) share its frame
+_OWN_FRAME_END_USERS = 5  # distinct end-user ids that show a product serving its users
 
 
 LAYERS = ("content", "behaviour", "campaign")
@@ -497,7 +499,33 @@ class Engine:
         if campaign is None:
             campaign = self._campaign(st, explain)[:2]
         vol = self.population.percentile("per_day", st.per_active_day)
-        return fuse_account(st, vol, *pattern, *campaign, self.config.fusion, explain)
+        return fuse_account(
+            st, vol, *pattern, *campaign, self.config.fusion, explain, self._own_frame(st)
+        )
+
+    def _own_frame(self, st: AccountState) -> float:
+        """How much of the account's traffic sits inside a prompt frame of its own (0..1).
+
+        A general-purpose product sends its users' requests inside its own system
+        prompt or template, so its breadth is its users' (see ``fusion._sweep_score``).
+        A frame flagged as a distillation pattern is nobody's own; so is one spread
+        over more accounts than a product's few keys, unless those accounts are
+        separate payers each serving identified end users (products built on one
+        framework's prompt).
+        """
+        fam_id, count = st.families.top()
+        if fam_id is None or st.n < 20 or fam_id in self.flagged_families:
+            return 0.0
+        fam = self.families.families.get(fam_id)
+        if fam is None:
+            return 0.0
+        accounts = fam.account_count
+        if accounts > _OWN_FRAME_ACCOUNTS and (
+            accounts > 2 * len(fam.operators) or st.n_user_ids < _OWN_FRAME_END_USERS
+        ):
+            return 0.0
+        share = count / st.n
+        return 0.0 if share <= 0.6 else min(1.0, (share - 0.6) / 0.3)
 
     def _refuse(self, accounts: Iterable[AccountState]) -> None:
         for st in accounts:

@@ -25,6 +25,7 @@ from distillwatch.bench.content import (
     answer_text,
     chat_history,
     code_file,
+    csv_table,
     make_tool_calls,
     pick,
     reply_from,
@@ -33,7 +34,7 @@ from distillwatch.bench.content import (
     tool_specs,
     user_turns,
 )
-from distillwatch.bench.shapes import API_SHAPES, Call, Msg, Reply, render
+from distillwatch.bench.shapes import API_SHAPES, Call, Msg, Reply, fake_image, render
 from distillwatch.bench.timing import (
     burst_offsets,
     curve_arrivals,
@@ -70,6 +71,7 @@ __all__ = [
     "JudgePipelines",
     "AgentProducts",
     "SharedNat",
+    "GeneralAssistants",
 ]
 
 #: (ts, kind, seed, args): a request an account will send, cheap to keep and sort.
@@ -929,6 +931,167 @@ class AgentProducts(_OrgPopulation):
         )
 
 
+class GeneralAssistants(_OrgPopulation):
+    """General-purpose assistant products: one product serving many end users across every area.
+
+    The hard negative for a capability sweep: chat, code, data, images, tool
+    loops and computer use, at a production pace, round the clock, but all
+    inside the product's own system prompt and tool set, for many end users.
+    """
+
+    group = "benign:general_assistant"
+    base_orgs = 4
+    accounts_per_org = 2  # production and a smaller staging key
+    _KINDS = ("chat", "code", "prompt", "data", "vision", "tools", "computer")
+    _WEIGHTS = (30, 18, 10, 10, 10, 12, 10)
+
+    def account(self, w: World, i: int) -> Account:
+        acct = super().account(w, i)
+        rng = w.rng(self.group, "org", acct.extra["org"], "assistant")
+        curves = w.source.rate_curves()
+        acct.extra.update(
+            tools=rng.randrange(w.source.size("tool")),
+            curve=rng.randrange(len(curves)),
+            daily=rng.uniform(120, 300) * (1.0 if acct.extra["slot"] == 0 else 0.2),
+            product=rng.choice(("Nova", "Atlas", "Juniper", "Quill", "Orbit", "Sage")),
+        )
+        return acct
+
+    def plan_day(self, w: World, acct: Account, i: int, day: int) -> list[Plan]:
+        rng = w.rng(self.group, i, day)
+        curve = w.source.rate_curves()[acct.extra["curve"]]
+        base = w.calendar.day_start(day)
+        plans: list[Plan] = []
+        for t in curve_arrivals(rng, curve, day, acct.extra["daily"], phase=acct.extra["slot"] * 7):
+            kind = rng.choices(self._KINDS, weights=self._WEIGHTS)[0]
+            user = rng.randrange(20_000)
+            steps = rng.randint(1, 3) if kind in ("tools", "computer") else 0
+            task, ts = rng.getrandbits(63), base + t
+            for step in range(steps + 1):
+                plans.append((ts, kind, rng.getrandbits(63), (task, step, steps, user)))
+                ts += rng.uniform(2.0, 15.0)
+        return plans
+
+    def render(
+        self, w: World, acct: Account, ts: float, kind: str, seed: int, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
+        task, step, steps, user = args
+        rng, trng = random.Random(seed), random.Random(task)
+        product = acct.extra["product"]
+        call = Call(
+            model=pick_model(w, acct, ts),
+            system=(
+                f"You are {product}, the assistant in the {product} app. Help the signed-in user with "
+                "writing, questions, code, spreadsheets, pictures and tasks on their computer. Use the "
+                "tools when they help and ask before anything irreversible."
+            ),
+            messages=[],
+            temperature=0.5,
+            max_tokens=2048,
+            user_id=f"{product.lower()}_user_{user:05d}",
+        )
+        reply: Reply
+        if kind in ("tools", "computer"):
+            if kind == "computer":
+                specs = _ASSISTANT_COMPUTER_TOOLS
+                query = trng.choice(_ASSISTANT_DESKTOP_TASKS)
+            else:
+                specs = (
+                    tool_specs(w.source.item("tool", acct.extra["tools"]))
+                    or _ASSISTANT_COMPUTER_TOOLS
+                )
+                query = pick(w.source, "tool", trng).first("user")[:800]
+            call.tools = specs
+            msgs = [Msg("user", query)]
+            for s in range(step):  # the loop so far, rebuilt from the task seed
+                calls = make_tool_calls(trng, specs, query, f"call_{task % 99991}_{s}_")
+                msgs.append(Msg("assistant", tool_calls=calls))
+                for c in calls:
+                    msgs.append(Msg("tool", tool_result(trng, c), tool_call_id=c.id))
+                    if kind == "computer":
+                        msgs.append(
+                            Msg("user", "Screen after that step:", images=[fake_image(trng, True)])
+                        )
+            call.messages = msgs
+            if step < steps:
+                reply = reply_from(
+                    "",
+                    tool_calls=make_tool_calls(
+                        random.Random(task + step), specs, query, f"call_{task % 99991}_{step}_"
+                    ),
+                )
+            else:
+                reply = reply_from(answer_text(w.source, rng, 500))
+        elif kind == "chat":
+            item = pick(w.source, "chat", rng)
+            _, msgs, text = chat_history(item, rng.randrange(max(1, user_turns(item))))
+            call.messages = msgs
+            reply = reply_from(text or answer_text(w.source, rng))
+        elif kind == "code":
+            item = pick(w.source, "code", rng)
+            call.messages = [Msg("user", item.first("user"))]
+            reply = reply_from(item.first("assistant"))
+        elif kind == "data":
+            ask = rng.choice(_ASSISTANT_DATA_ASKS)
+            call.messages = [Msg("user", f"{ask}\n\n{csv_table(rng)}")]
+            reply = reply_from(answer_text(w.source, rng))
+        elif kind == "vision":
+            call.messages = [
+                Msg(
+                    "user",
+                    rng.choice(_ASSISTANT_PHOTO_ASKS),
+                    images=[fake_image(rng, rng.random() < 0.5)],
+                )
+            ]
+            reply = reply_from(answer_text(w.source, rng, 600))
+        else:
+            item = pick(w.source, "prompt", rng)
+            call.messages = [Msg("user", item.first("user"))]
+            reply = reply_from(answer_text(w.source, rng))
+        return emit(
+            w, acct, ts, call, reply, rng, ip=self._ip(acct, rng),
+            session_id=f"chat_{task:016x}", user_id=call.user_id,
+        )  # fmt: skip
+
+
+_ASSISTANT_COMPUTER_TOOLS: list[dict[str, Any]] = [
+    {
+        "name": "desktop",
+        "description": "Act on the user's screen: take a screenshot, click, type or scroll.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "action": {"type": "string", "enum": ["screenshot", "click", "type", "scroll"]},
+                "x": {"type": "integer"},
+                "y": {"type": "integer"},
+                "text": {"type": "string"},
+            },
+            "required": ["action"],
+        },
+    }
+]
+_ASSISTANT_DESKTOP_TASKS = (
+    "Open my calendar and move Friday's dentist appointment to next week.",
+    "Find the invoice PDF in Downloads and attach it to a reply to Maria.",
+    "Turn on dark mode in the system settings.",
+    "Fill in the expense form on the intranet with my taxi receipt.",
+    "Rename the photos from yesterday's trip by date.",
+)
+_ASSISTANT_DATA_ASKS = (
+    "Which month had the highest total? Also give me the average per row.",
+    "Can you make a quick summary of this table for my manager?",
+    "Is there a trend here? Explain it simply.",
+    "Find the outliers in this data.",
+)
+_ASSISTANT_PHOTO_ASKS = (
+    "What plant is this and how often should I water it?",
+    "Can you read the handwriting on this note?",
+    "What's wrong with this chart? It looks off.",
+    "Describe this photo for an alt text.",
+    "Which of these two shirts goes better with grey trousers?",
+)
+
+
 class SharedNat(_OrgPopulation):
     """Employees of one company: separate accounts, one NAT address, one org, one corporate card."""
 
@@ -989,4 +1152,5 @@ BENIGN_POPULATIONS: tuple[type[Population], ...] = (
     JudgePipelines,
     AgentProducts,
     SharedNat,
+    GeneralAssistants,
 )
