@@ -846,6 +846,33 @@ class JudgePipelines(_OrgPopulation):
         )
 
 
+def _tool_loop(
+    w: World,
+    trng: random.Random,
+    rng: random.Random,
+    specs: list[dict[str, Any]],
+    query: str,
+    position: tuple[int, int, int],
+    screenshots: bool = False,
+) -> tuple[list[Msg], Reply]:
+    """Step ``step`` of a product's tool loop: the turns so far, rebuilt from the task
+    seed (``trng``), and the reply (the next tool calls, or the final answer)."""
+    task, step, steps = position
+    prefix = f"call_{task % 99991}_"
+    msgs = [Msg("user", query)]
+    for s in range(step):
+        calls = make_tool_calls(trng, specs, query, f"{prefix}{s}_")
+        msgs.append(Msg("assistant", tool_calls=calls))
+        for c in calls:
+            msgs.append(Msg("tool", tool_result(trng, c), tool_call_id=c.id))
+            if screenshots:
+                msgs.append(Msg("user", "Screen after that step:", images=[fake_image(trng, True)]))
+    if step < steps:
+        calls = make_tool_calls(random.Random(task + step), specs, query, f"{prefix}{step}_")
+        return msgs, reply_from("", tool_calls=calls)
+    return msgs, reply_from(answer_text(w.source, rng, 500))
+
+
 class AgentProducts(_OrgPopulation):
     """Agent products: one fixed tool set, multi-step loops with tool results, steady volume."""
 
@@ -894,21 +921,8 @@ class AgentProducts(_OrgPopulation):
         specs = tool_specs(w.source.item("tool", acct.extra["tools"]))
         query = pick(w.source, "tool", trng).first("user")[:800]
         system = f"You are the assistant inside {acct.extra['product']}. Use the tools to act for the user; confirm before purchases."
-        msgs = [Msg("user", query)]
-        for s in range(step):  # rebuild the loop so far, deterministically from the task seed
-            calls = make_tool_calls(trng, specs, query, f"call_{task % 99991}_{s}_")
-            msgs.append(Msg("assistant", tool_calls=calls))
-            msgs += [Msg("tool", tool_result(trng, c), tool_call_id=c.id) for c in calls]
         rng = random.Random(seed)
-        if step < steps:
-            reply = reply_from(
-                "",
-                tool_calls=make_tool_calls(
-                    random.Random(task + step), specs, query, f"call_{task % 99991}_{step}_"
-                ),
-            )
-        else:
-            reply = reply_from(answer_text(w.source, rng, 500))
+        msgs, reply = _tool_loop(w, trng, rng, specs, query, (task, step, steps))
         call = Call(
             model=pick_model(w, acct, ts),
             system=system,
@@ -1002,26 +1016,9 @@ class GeneralAssistants(_OrgPopulation):
                 )
                 query = pick(w.source, "tool", trng).first("user")[:800]
             call.tools = specs
-            msgs = [Msg("user", query)]
-            for s in range(step):  # the loop so far, rebuilt from the task seed
-                calls = make_tool_calls(trng, specs, query, f"call_{task % 99991}_{s}_")
-                msgs.append(Msg("assistant", tool_calls=calls))
-                for c in calls:
-                    msgs.append(Msg("tool", tool_result(trng, c), tool_call_id=c.id))
-                    if kind == "computer":
-                        msgs.append(
-                            Msg("user", "Screen after that step:", images=[fake_image(trng, True)])
-                        )
-            call.messages = msgs
-            if step < steps:
-                reply = reply_from(
-                    "",
-                    tool_calls=make_tool_calls(
-                        random.Random(task + step), specs, query, f"call_{task % 99991}_{step}_"
-                    ),
-                )
-            else:
-                reply = reply_from(answer_text(w.source, rng, 500))
+            call.messages, reply = _tool_loop(
+                w, trng, rng, specs, query, (task, step, steps), screenshots=kind == "computer"
+            )
         elif kind == "chat":
             item = pick(w.source, "chat", rng)
             _, msgs, text = chat_history(item, rng.randrange(max(1, user_turns(item))))
