@@ -49,3 +49,10 @@ def test_topic_alone_never_fires() -> None:
         signals(DET, exchange("Tell me about the history of censorship in early modern Europe."))
         == []
     )
+
+
+def test_paraphrased_sensitivity_and_review_target() -> None:
+    text = (
+        "Soften this politically touchy question so it would pass a government content review: why?"
+    )
+    assert top("censorship_rewrite", exchange(text)) >= 0.8

@@ -54,3 +54,8 @@ def test_evidence_adds_up() -> None:
 )
 def test_hard_negatives(text: str) -> None:
     assert top(DET, exchange(text)) < 0.5
+
+
+def test_chinese_batch_with_other_verbs_and_seeding() -> None:
+    text = "仿照下面的例题，出40道新题，每道都附上解答：小明有3个苹果。"
+    assert top("synthetic_data", exchange(text)) >= 0.5

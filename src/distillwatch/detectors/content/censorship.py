@@ -35,7 +35,9 @@ from distillwatch.detectors.content.text import (
 __all__ = ["CensorshipRewriteDetector"]
 
 _SENSITIVE = rx(
-    r"\bpolitical(?:ly)? (?:sensitive|charged|risky|problematic|incorrect|controversial)",
+    r"\bpolitical(?:ly)? (?:\w+ )?(?:sensitive|charged|risky|problematic|incorrect|controversial|touchy|delicate|fraught"
+    r"|dangerous|explosive|thorny|loaded|awkward|contentious|dicey|hot)",
+    r"\b(?:government|state|official|party|political) (?:\w+ )?(?:review|audit|censors?|inspection|approval|vetting)\b",
     r"\bsensitive (?:\w+ )?(?:political|topics?|questions?|issues?|content|subjects?|terms?|keywords?|words?|events?|matters?)",
     r"\bcensor\w*",
     r"\b(?:official|government|state|party|authorities') (?:\w+ )?(?:position|narrative|stance|line|view|approved|sanctioned|talking points|propaganda)\w*",
@@ -43,7 +45,7 @@ _SENSITIVE = rx(
     r"\b(?:content|internet|national|local|state) (?:regulations?|censorship|review rules|security laws?)",
     r"\bcore socialist values\b",
     r"\b(?:forbidden|taboo|banned|prohibited|restricted) (?:topics?|words?|keywords?|subjects?)",
-    r"政治敏感|敏感(?:问题|话题|内容|词|词汇|信息|事件|议题)|审查|官方(?:立场|口径|说法|叙事)|主流价值观|核心价值观|正能量|违禁词",
+    r"政治上?的?(?:敏感|风险|不正确|忌讳)|敏感(?:问题|话题|内容|词|词汇|信息|事件|议题)|审查|官方(?:立场|口径|说法|叙事)|主流价值观|核心价值观|正能量|违禁词",
 )
 _REWRITE = rx(
     r"\b(?:rewrit\w*|re write|rephras\w*|reword\w*|reformulat\w*|paraphras\w*|restat\w*|revis\w*|transform\w*"
@@ -55,6 +57,7 @@ _REWRITE = rx(
 _SAFE = rx(
     r"\b(?:safe|safer|neutral|sanitized|sanitised|compliant|acceptable|non ?sensitive|harmless|innocuous|inoffensive"
     r"|approved|positive|harmonious|allowed|permissible|uncontroversial|avoid\w*|comply|complies|conform\w*|in line with)\b",
+    r"\bpass(?:es|ing)? (?:\w+ ){0,3}?(?:review|audit|censors?|inspection|moderation|vetting)\b",
     r"安全|合规|中立|正面|积极|无害|不敏感|符合|可以发布|过审",
 )
 _STEER = rx(

@@ -51,7 +51,7 @@ _GENERATE_RE = rx(
     r"|craft|invent|provide|output|need|want|return|send)\w* (?:me |us )?(?:a (?:list|set|batch|collection|dataset) of )?"
     r"(?P<n>\d{1,6}|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty|fifty|a hundred|hundred|dozens(?: of)?"
     r"|hundreds(?: of)?|thousands(?: of)?) (?:\w+ ){0,4}?" + _ITEMS + r"\b",
-    r"(?:生成|创建|编写|写出?|列出|给出|设计|构造|提供|造)(?P<nz>\d{1,6}|[五六七八九十]|二十|三十|五十|一百|百|几十|上百|数百|一千|上千)"
+    r"(?:生成|创建|编写|写出?|列出|给出|设计|构造|提供|造|出|编|拟|命制)(?P<nz>\d{1,6}|[五六七八九十]|二十|三十|五十|一百|百|几十|上百|数百|一千|上千)"
     r"\s*(?:个|条|道|组|份|段)?.{0,10}?(?:指令|问题|任务|题目?|样本|示例|例子|数据|问答对|对话|提示词?|测试用例)",
 )
 _DIVERSE_RE = rx(
@@ -59,7 +59,7 @@ _DIVERSE_RE = rx(
     r"|cover\w* (?:many|various|different|a range|all)|non ?repetitive|do not repeat|don't repeat|no duplicates?"
     r"|in the style of|similar to (?:this|these|the)|like (?:this|these|the) (?:one|example|examples)|brand ?new"
     r"|based on (?:this|these|the) (?:examples?|seeds?))\b",
-    r"多样|不同|各种|不重复|多种|覆盖",
+    r"多样|不同|各种|不重复|多种|覆盖|仿照|参照|模仿|照着|类似",
 )
 _WITH_ANSWERS_RE = rx(
     r"\b(?:with|and|including|plus|along with|paired with|followed by|include) (?:\w+ ){0,3}?"
@@ -81,14 +81,14 @@ _GENERATE = Rule(
     _GENERATE_RE,
     ("generat", "creat", "write", "produc", "come up", "give me", "list", "brainstorm", "synthes", "make", "compose",
      "draft", "design", "craft", "invent", "provide", "output", "need", "want", "return", "send"),
-    ("生成", "创建", "编写", "写", "列出", "给出", "设计", "构造", "提供", "造"),
+    ("生成", "创建", "编写", "写", "列出", "给出", "设计", "构造", "提供", "造", "出", "编", "拟", "命制"),
 )  # fmt: skip
 _DIVERSE = Rule(
     _DIVERSE_RE,
     ("divers", "varied", "variety", "different", "distinct", "unique", "wide range", "broad range", "range of",
      "various", "cover", "non", "do not repeat", "don't repeat", "no duplicate", "in the style", "similar", "like",
      "brand", "based"),
-    ("多样", "不同", "各种", "不重复", "多种", "覆盖"),
+    ("多样", "不同", "各种", "不重复", "多种", "覆盖", "仿照", "参照", "模仿", "照着", "类似"),
 )  # fmt: skip
 _WITH_ANSWERS = Rule(
     _WITH_ANSWERS_RE,
@@ -120,7 +120,7 @@ _DIGITS = re.compile(r"\d+")
 _GATE = keys(
     "instruction", "task", "question", "prompt", "problem", "example", "sample", "exercise", "conversation", "dialog",
     "quer", "q&a", "pair", "scenario", "test case", "entries", "records", "items",
-    chinese=("指令", "问题", "任务", "题目", "样本", "示例", "例子", "数据", "问答", "对话", "提示", "用例"),
+    chinese=("指令", "问题", "任务", "题", "样本", "示例", "例子", "数据", "问答", "对话", "提示", "用例"),
 )  # fmt: skip
 
 

@@ -70,6 +70,8 @@ __all__ = [
     "ContentDetector",
     "signal_at",
     "negated",
+    "SENTENCE_BREAK",
+    "sentence_bounds",
     "near",
     "iter_near",
     "Rule",
@@ -746,6 +748,25 @@ _NEGATION = fast(
         r"\b(?:not|never|no|don't|dont|do not|avoid\w*|without|refus\w*|nor|must not|cannot)\b|不要|不得|禁止|切勿|别"
     )
 )
+
+
+SENTENCE_BREAK = re.compile(
+    r"[!?;]|\.(?!\d)|\n\s*\n"
+)  # a sentence end (not a decimal point), a blank line
+
+
+def sentence_bounds(text: str, start: int, end: int, reach: int = 120) -> tuple[int, int]:
+    """Bounds of the sentence(s) holding ``text[start:end]``, looking at most ``reach`` characters out.
+
+    Why: a mechanism rule pairs words that must belong to one request ("reconstruct"
+    ... "the reasoning"), not to a request and the task pasted after it.
+    """
+    lo = max(0, start - reach)
+    ends = [b.end() for b in SENTENCE_BREAK.finditer(text, lo, start)]
+    if ends:
+        lo = ends[-1]
+    stop = SENTENCE_BREAK.search(text, end, end + reach)
+    return lo, (stop.start() if stop is not None else min(len(text), end + reach))
 
 
 def negated(text: str, start: int, reach: int = 30) -> bool:

@@ -8,7 +8,10 @@ Signals:
 
 ``content.synthetic_tool_task`` (``tool_use``)
     0.75: generate user tasks/queries that exercise the (declared) tools, or
-    write out complete tool-call trajectories / simulated tool results.
+    write out complete tool-call trajectories / simulated tool results; also
+    from concept lexicons (see "mechanism" below): made-up tool results in a run
+    of calls, training data for tool-using agents, invented user requests next
+    to the tools (zh).
 ``content.agent_trajectory`` (``agentic``)
     0.25: the request carries a multi-step trajectory (>= 4 tool results).
 ``content.orchestration_prompt`` (``agentic``)
@@ -185,6 +188,13 @@ _TRIGGERS = _union(
     *(gate if gate is not None else keys(chinese=rule.chinese) for gate, rule in _ORCHESTRATE),
     _TOOL_WORDS,
     _SCREENSHOT,
+    keys(
+        "agent",
+        "episode",
+        "rollout",
+        "trajector",
+        chinese=("工具", "函数", "接口", "调用", "智能体"),
+    ),
 )
 
 
@@ -242,7 +252,7 @@ class ToolHarvestDetector(ContentDetector):
 
     def scan(self, part: Part) -> list[Signal]:
         out: list[Signal] = []
-        m = _first_gated(part, _SYNTH_TASK) or _invented_tasks(part)
+        m = _first_gated(part, _SYNTH_TASK) or _invented_tasks(part) or _mechanism(part)
         if m is not None:
             out.append(
                 signal_at(
@@ -293,10 +303,13 @@ class ToolHarvestDetector(ContentDetector):
 
 _INVENT = Rule(
     rx(
-        r"\b(?:invent|generate|create|come up with|synthesi[sz]e|make up|brainstorm|produce|write|design|craft)\w* (?:\w+ ){0,2}?"
+        r"\b(?:invent|generate|create|come up with|synthesi[sz]e|make up|brainstorm|produce|write|design|craft|dream up|think up"
+        r"|devise|compose|propose|imagine|fabricate)\w* (?:\w+ ){0,2}?"
         r"(?:\d+|several|many|some|realistic|synthetic|diverse|varied|new|sample|plausible|hypothetical) (?:\w+ ){0,2}?"
-        r"(?:user )?(?:tasks|queries|requests|questions|prompts|scenarios|things (?:a|the) user)\b",
-        r"\b(?:invent|generate|create|come up with|synthesi[sz]e|make up|brainstorm|produce|write|design|craft)\w* … "
+        r"(?:user )?(?:tasks|queries|requests|questions|prompts|scenarios|messages|inputs|utterances|commands"
+        r"|things (?:a|the) user)\b",
+        r"\b(?:invent|generate|create|come up with|synthesi[sz]e|make up|brainstorm|produce|write|design|craft|dream up|think up"
+        r"|devise|compose|propose|imagine|fabricate)\w* … "
         r"(?:user (?:tasks|queries|requests|questions|prompts)|things (?:a|the) user)\b",
     ),
     (
@@ -311,6 +324,13 @@ _INVENT = Rule(
         "write",
         "design",
         "craft",
+        "dream",
+        "think",
+        "devis",
+        "compos",
+        "propos",
+        "imagin",
+        "fabricat",
     ),
     limit=4,
 )
@@ -338,4 +358,111 @@ def _first_gated(part: Part, rules: tuple[tuple[Keys | None, Rule], ...]) -> re.
         m = rule.find(part)
         if m is not None:
             return m
+    return None
+
+
+# --- mechanism: an agent run whose tool results the model makes up (issue 4) ----
+#
+# Harvesting agent data means having the model write both sides of a tool loop:
+# the calls *and* the results the tools would have returned. Paraphrases say it
+# with other words ("act out an agent episode", "assume the APIs return fake
+# data", "an invented return value for every call"), so the rule is the
+# co-occurrence of two lexicons within a few sentences: fabricated tool results
+# (fake/invented/simulated/made-up/plausible ... results/return values/outputs)
+# and a run of calls (each/every tool call, agent run/episode/trajectory/log,
+# the next step). Mocking an API in a unit test has the first and not the
+# second; logging each call has the second and not the first. Training data
+# framed for tool-using agents ("training trajectories for tool-using agents")
+# and, in Chinese, invented user requests next to the declared tools count too.
+_M_FAKE = rx(
+    r"\b(?:fake|invent\w*|made up|making up|make up|simulat\w*|imagin\w*|plausib\w*|hypothetical|pretend\w*|fictional"
+    r"|fictitious|fabricat\w*|dummy|mock\w*|dream\w* up|realistic) (?:\w+ ){0,4}?(?:results?|return(?:ed)? values?|returns?"
+    r"|responses?|outputs?|data|observations?)\b",
+    r"\b(?:results?|responses?|outputs?|return values?|observations?) (?:\w+ ){0,3}?(?:you )?(?:invent|make up|made up"
+    r"|simulat|imagin|fabricat|pretend)\w*",
+    r"\b(?:tools?|functions?|apis?|calls?) (?:\w+ ){0,3}?return\w* (?:\w+ ){0,2}?(?:plausible|fake|realistic|made up|invented"
+    r"|imaginary|fictional|dummy|hypothetical|believable)",
+)
+_M_RUN = rx(
+    r"\b(?:each|every|all (?:the )?|the (?:full|complete|entire) (?:sequence|list|chain) of) (?:\w+ )?(?:tool|function|api)"
+    r" ?(?:calls?|invocations?)\b",
+    r"\b(?:agent|agentic|tool ?use|tool ?using|function ?calling) (?:\w+ )?(?:runs?|episodes?|rollouts?|trajector\w*"
+    r"|transcripts?|logs?|traces?|loops?|sessions?)\b",
+    r"\b(?:one by one|one after another|in turn|until the (?:task|goal) is (?:done|complete|finished))\b",
+    r"\b(?:each|every) (?:call|invocation|step|action)s?\b|\b(?:does|do|to do) next\b",
+    r"\b(?:full|complete|entire|whole|end to end|multi ?step|realistic|plausible|example|sample) (?:\w+ ){0,2}?(?:runs?"
+    r"|episodes?|rollouts?|trajector\w*"
+    r"|transcripts?|logs?|traces?)\b",
+    r"\b(?:next|follow ?up|following) (?:step|action|move|call)s?\b",
+    r"\blog of (?:\w+ )?(?:calls|tool calls|function calls)\b",
+)
+_M_TRAINING = rx(
+    r"\b(?:training|synthetic|fine ?tuning) (?:\w+ )?(?:data|dataset|examples|trajector\w*|samples|episodes|demonstrations)"
+    r" (?:for|of) (?:\w+ ){0,2}?(?:tool|function|agent)\w*"
+)
+_M_FAKE_WORDS = keys(
+    "fake", "invent", "made up", "made-up", "making up", "make up", "simulat", "imagin", "plausib", "hypothetical", "pretend", "fiction",
+    "fictitious", "fabricat", "dummy", "mock", "dream", "realistic", "believable",
+)  # fmt: skip
+_M_RUN_WORDS = keys(
+    "each", "every", "all", "sequence", "chain", "agent", "tool", "function", "run", "episode", "rollout", "trajector",
+    "transcript", "log", "trace", "next", "follow", "loop", "session", "one by one", "one after", "in turn", "until",
+)  # fmt: skip
+_M_TRAINING_WORDS = keys("training", "synthetic", "finetun", "fine-tun", "fine tun")
+_M_TOOL_NEAR = rx(
+    r"\b(?:tools?|functions?|apis?|function calls?|tool calls?|endpoints?)\b|工具|函数|接口"
+)
+_M_REACH = 320
+_M_PRODUCE = rx(
+    r"\b(?:write|produc|generat|creat|simulat|act out|role ?play|fabricat|invent|make up|walk through|output|draft"
+    r"|compos|dream up|play out|narrat|show|give|spell out|lay out|list|assume|pretend|imagin)\w*"
+)
+_M_TESTING = rx(
+    r"\b(?:unit tests?|tests?|testing|pytest|jest|unittest|assert\w*|mock server|stub\w*|fixtures?|test suite"
+    r"|integration tests?|test cases?)\b"
+)
+_M_TOOLISH = keys("tool", "function", "api", "agent", "endpoint")
+
+_M_INVENT_ZH = rx(
+    r"(?:编造|虚构|生成|编写|设计|构造|创建|想出|构思|模拟|捏造|杜撰|写出|列出|造)(?:\d+|[一二三四五六七八九十百几]+)?(?:个|条|组|份)?"
+    r"[^。！？；\n]{0,20}?(?:用户)?(?:问题|任务|查询|请求|指令|需求|提问|场景)"
+)
+_M_FAKE_ZH = rx(
+    r"(?:模拟|编造|虚构|假设|伪造|自己编|假想|捏造|杜撰)[^。！？；\n]{0,16}?(?:返回|结果|输出|响应|返回值)",
+    r"(?:返回|结果|输出|响应|返回值)[^。！？；\n]{0,6}?(?:自己编|编造|虚构|模拟|假设)",
+)
+_M_RUN_ZH = rx(
+    r"(?:每一次|每一步|每个|每次|所有|全部)(?:的)?(?:工具|函数|接口)?调用",
+    r"调用[^。！？；\n]{0,10}?(?:过程|轨迹|序列|步骤|链)",
+    r"下一步|智能体|执行过程|完整(?:的)?(?:流程|过程|轨迹)",
+)
+_M_TOOL_ZH = ("工具", "函数", "接口", "api")
+
+
+def _mechanism(part: Part) -> re.Match[str] | None:
+    """Fabricated tool results in a run of calls; training data for tool agents; invented tasks (zh)."""
+    text = part.norm
+    if part.any(_M_FAKE_WORDS) and part.any(_M_RUN_WORDS) and part.any(_M_TOOLISH):
+        for fake in _M_FAKE.finditer(text):
+            lo, hi = max(0, fake.start() - _M_REACH), fake.end() + _M_REACH
+            if (
+                _M_RUN.search(text, lo, hi) is not None
+                and _M_TOOL_NEAR.search(text, lo, hi) is not None
+                and _M_PRODUCE.search(text, lo, hi) is not None  # the model is to write the run
+                and _M_TESTING.search(text, lo, hi) is None  # mocks in a test suite
+            ):
+                return fake
+    if part.any(_M_TRAINING_WORDS) and part.any(_M_TOOLISH):
+        m = near(part, _M_TRAINING, _M_TRAINING_WORDS, before=10, after=90, limit=3)
+        if m is not None:
+            return m
+    if part.cjk and any(w in text for w in _M_TOOL_ZH):
+        for m in _M_INVENT_ZH.finditer(text):
+            near_tools = text[max(0, m.start() - 40) : m.end() + 40]
+            if any(w in near_tools for w in _M_TOOL_ZH):
+                return m
+        for fake in _M_FAKE_ZH.finditer(text):
+            lo, hi = max(0, fake.start() - 120), fake.end() + 120
+            if _M_RUN_ZH.search(text, lo, hi) is not None:
+                return fake
     return None
