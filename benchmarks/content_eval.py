@@ -40,7 +40,11 @@ from distillwatch.record import Exchange, Turn
 __all__ = ["main", "TECHNIQUES"]
 
 HERE = Path(__file__).resolve().parent
-PARAPHRASES = HERE / "data" / "paraphrased_wrappers.jsonl"
+# held-out wrapper sets a and b, then c (written by someone who never read the detectors)
+PARAPHRASES = (
+    HERE / "data" / "paraphrased_wrappers.jsonl",
+    HERE / "data" / "paraphrased_wrappers_c.jsonl",
+)
 
 # technique -> (detector, signals that count for it)
 TECHNIQUES: dict[str, tuple[str, frozenset[str]]] = {
@@ -548,6 +552,15 @@ HARD_NEGATIVES: list[tuple[str, str, str, dict[str, Any]]] = [
 ]
 
 
+def _paraphrase_records() -> list[dict[str, Any]]:
+    return [
+        json.loads(line)
+        for path in PARAPHRASES
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
 def _read(path: Path) -> Iterator[dict[str, Any]]:
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
@@ -944,17 +957,14 @@ def evaluate(corpora: Path, args: argparse.Namespace) -> list[str]:
 
     emit()
     emit(
-        "Paraphrase robustness (held-out wrappers, filled with gsm8k items; set a: written before the patterns were"
+        "Paraphrase robustness (wrappers filled with gsm8k items; sets a and b were looked at while the patterns were"
     )
     emit(
-        "broadened, its first blind run is recorded in docs; set b: written afterwards and not used for development):"
+        "generalized, so only their first runs, recorded in docs, were blind; set c was written by an engineer who"
     )
+    emit("never read the detectors and is the held-out figure):")
     emit()
-    records = [
-        json.loads(line)
-        for line in PARAPHRASES.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    records = _paraphrase_records()
     emit("| set | technique | wrappers | recall (en) | recall (zh) | recall |")
     emit("|---|---|---:|---:|---:|---:|")
     for set_name in sorted({r.get("set", "a") for r in records}):
@@ -1023,11 +1033,7 @@ def semantic_section(
     t0 = time.perf_counter()
     fp = sum(1 for found in det.detect_many([item.exchange for item in sample]) if found)
     seconds = time.perf_counter() - t0
-    records = [
-        json.loads(line)
-        for line in PARAPHRASES.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    records = _paraphrase_records()
     emit()
     emit(
         f"Semantic detector (threshold {det.threshold:.2f}): false positives on {len(sample)} sampled benign turns: "

@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
 
     recall_table("the development positives (DEV_WRAPPERS)", dev, dev_scores, None)
 
-    sources = [] if args.no_sets else [PARAPHRASES]
+    sources = [] if args.no_sets else [PARAPHRASES[0]]  # sets a and b; c only with --final
     if args.final:
         n_lines = (
             len(BLIND_SET.read_text(encoding="utf-8").splitlines()) if BLIND_SET.exists() else 0
