@@ -483,7 +483,7 @@ class CotElicitationDetector(ContentDetector):
         best: tuple[re.Match[str], bool] | None = None
         # requests first (anchored on the reasoning nouns), cues once and only if needed:
         # both lexicons are common, the pair is rare
-        # cheapest and most selective keyword sets first (long texts decide each word with `in`)
+        # all three keyword sets must occur before any pattern runs (one mask test each)
         if part.any(_M_NOUN_WORDS) and part.any(_M_GIVEN.words) and part.any(_M_STRONG_WORDS):
             cues: list[re.Match[str]] | None = None
             requests = iter_near(part, _M_REQUEST, _M_NOUN_WORDS, before=90, after=70, limit=3)
