@@ -283,6 +283,44 @@ async def test_a_dead_worker_degrades_health_but_requests_are_still_served(tmp_p
     assert dropped == 1
 
 
+async def test_a_crashed_worker_is_restarted_and_resumes_from_its_checkpoint(tmp_path) -> None:
+    async with serving_with_worker(tmp_path, checkpoint_interval_s=0.001) as (gw, client):
+        for i in range(3):
+            body = {**CHAT, "messages": [{"role": "user", "content": f"before {i}"}]}
+            await client.post("/v1/chat/completions", json=body, headers=OPENAI_HEADERS)
+            await until(lambda: gw.backend.pending == 0)
+        first_pid = gw.backend._process.pid
+        os.kill(first_pid, signal.SIGKILL)
+        await until(lambda: not gw.backend.alive)
+        down = await client.get("/healthz")
+        await until(lambda: gw.backend.alive)  # restarted after its back-off
+        up = await client.get("/healthz")
+        for i in range(2):
+            body = {**CHAT, "messages": [{"role": "user", "content": f"after {i}"}]}
+            await client.post("/v1/chat/completions", json=body, headers=OPENAI_HEADERS)
+        await until(lambda: gw.backend.pending == 0)
+        restarts = gw.metrics.worker_restarts.value()
+        second_pid = gw.backend._process.pid
+    assert down.status_code == 503 and up.status_code == 200
+    assert restarts == 1 and second_pid != first_pid
+    store = open_store(tmp_path / "gw.duckdb")
+    try:
+        engine = Engine.from_state_bytes(store.load_state("engine"))
+    finally:
+        store.close()
+    assert engine.exchanges_seen == 5  # 3 from the checkpoint before the crash, 2 after
+
+
+async def test_a_worker_that_never_started_is_not_restarted(tmp_path) -> None:
+    (tmp_path / "bad.duckdb").write_bytes(b"not a database")
+    config = make_config()
+    with pytest.raises(RuntimeError, match="could not start"):
+        async with running_gateway(config, worker=WorkerSpec(db=str(tmp_path / "bad.duckdb"))):
+            pass
+    await asyncio.sleep(1.2)  # past the first back-off: nothing was scheduled
+    assert not [t for t in asyncio.all_tasks() if "_restart_after_exit" in repr(t.get_coro())]
+
+
 async def test_worker_start_failure_is_reported_at_start(tmp_path) -> None:
     (tmp_path / "not-a-db.duckdb").write_bytes(b"this is not a DuckDB file")
     config = make_config()

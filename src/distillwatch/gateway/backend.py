@@ -209,8 +209,9 @@ class WorkerBackend:
     answers each batch with what changed, applied to :attr:`verdicts`, which
     answers ``assess`` without leaving the event loop. Nothing here blocks the
     loop; if the worker dies, requests are still served (with the verdicts it
-    last published), exchanges are dropped and counted, and ``/healthz``
-    reports it.
+    last published), exchanges are dropped and counted, ``/healthz`` reports
+    it, and the worker is started again after a back-off (1 s, doubling up to
+    ``restart_max_s``); it resumes from the engine's last checkpoint in the store.
     """
 
     inline_signal_rows = False
@@ -222,6 +223,7 @@ class WorkerBackend:
         metrics: GatewayMetrics,
         queue_size: int = 100_000,
         flush_interval_s: float = 0.2,
+        restart_max_s: float = 60.0,
     ):
         self.spec = spec
         self.metrics = metrics
@@ -244,6 +246,9 @@ class WorkerBackend:
         self._ids = itertools.count()
         self._alive = False
         self._closing = False
+        self.restart_max_s = restart_max_s
+        self._restart: asyncio.Task[None] | None = None
+        self._started = False
 
     @property
     def alive(self) -> bool:
@@ -256,6 +261,13 @@ class WorkerBackend:
     # -- lifecycle ------------------------------------------------------------------
 
     async def start(self) -> dict[str, bytes | None]:
+        """Start the worker; its stored state (keys, overrides) for the gateway to apply."""
+        hello = await self._spawn()
+        self._started = True  # from now on, an unexpected exit is followed by a restart
+        return dict(hello.get("state") or {})
+
+    async def _spawn(self) -> dict[str, Any]:
+        """Start the worker process and wait for its hello (raises if it cannot start)."""
         loop = asyncio.get_running_loop()
         ours, theirs = socket.socketpair()
         env = dict(os.environ)
@@ -279,12 +291,12 @@ class WorkerBackend:
         try:
             hello = await asyncio.wait_for(asyncio.shield(self._hello), self.spec.start_timeout_s)
         except TimeoutError:
-            await self.close(1.0)
+            await self._stop_process(1.0)
             raise RuntimeError(
                 f"the engine worker did not start within {self.spec.start_timeout_s:.0f}s"
             ) from None
         if hello.get("error"):
-            await self.close(5.0)
+            await self._stop_process(5.0)
             raise RuntimeError(f"the engine worker could not start: {hello['error']}")
         self.detection = bool(hello["detection"])
         if hello.get("detectors") is not None:
@@ -292,13 +304,42 @@ class WorkerBackend:
 
             self.verdicts.detectors = default_registry().build(hello["detectors"])
         self._apply(hello["update"])
-        return dict(hello.get("state") or {})
+        return hello
+
+    async def _restart_after_exit(self) -> None:
+        """Start the worker again, backing off while it keeps failing to start."""
+        delay = 1.0
+        while not self._closing:
+            await asyncio.sleep(delay)
+            if self._closing:
+                return
+            lost = self.pending  # in flight when it died: never observed nor recorded
+            if lost:
+                self.metrics.dropped.inc(amount=lost)
+            self._sent = self._done = 0  # the new worker counts from zero
+            self._recorded, self._errors = 0.0, {}
+            try:
+                await self._spawn()
+            except Exception as exc:  # noqa: BLE001 - any start failure: try again later
+                log.error("the engine worker could not be restarted (%s); retrying", exc)
+                delay = min(delay * 2, self.restart_max_s)
+                continue
+            self.metrics.worker_restarts.inc()
+            log.warning("the engine worker was restarted (pid %d)", self._process.pid)
+            return
 
     async def close(self, timeout: float) -> bool:
+        self._closing = True
+        if self._restart is not None:
+            self._restart.cancel()
+            self._restart = None
+        return await self._stop_process(timeout)
+
+    async def _stop_process(self, timeout: float) -> bool:
+        """Send what is buffered, ask the worker to finish, and wait for it (up to ``timeout``)."""
         if self._process is None:
             return True
         started = time.monotonic()
-        self._closing = True
         self._flush()
         if self._transport is not None and not self._transport.is_closing():
             self._transport.write(frame(CLOSE))
@@ -404,11 +445,14 @@ class WorkerBackend:
 
     def _on_lost(self) -> None:
         self._alive = False
+        self._transport = None
         if not self._closing:
             log.error(
                 "the engine worker exited: exchanges are dropped and verdicts stay as last "
-                "published until the gateway is restarted"
+                "published until it is restarted"
             )
+            if self._started and (self._restart is None or self._restart.done()):
+                self._restart = asyncio.get_running_loop().create_task(self._restart_after_exit())
         lost = BackendUnavailable("the engine worker exited")
         for waiter in (self._hello, *self._calls.values()):
             if waiter is not None and not waiter.done():

@@ -163,7 +163,13 @@ class GatewayMetrics:
         self.dropped = reg.add(
             Counter(
                 "distillwatch_gateway_recorder_dropped_total",
-                "Exchanges not recorded because the recorder queue was full.",
+                "Exchanges not recorded: the recorder queue was full or the engine worker was down.",
+            )
+        )
+        self.worker_restarts = reg.add(
+            Counter(
+                "distillwatch_gateway_worker_restarts_total",
+                "Times the engine worker exited unexpectedly and was started again.",
             )
         )
         self.recorder_errors = reg.add(

@@ -28,6 +28,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,9 @@ class WorkerSpec:
     detection: bool = True
     engine_factory: Callable[[Any], Any] | None = None
     start_timeout_s: float = 300.0  # building an engine from a large snapshot takes a while
+    # the engine is saved into the store this often (and on close), so that a worker
+    # restarted after a crash resumes from a recent snapshot; 0: only on close
+    checkpoint_interval_s: float = 900.0
 
     @property
     def needed(self) -> bool:
@@ -111,6 +115,9 @@ class EngineWorker:
         self._touched: set[str] = set()
         self._families: dict[str, float] = {}
         self._campaign_of: dict[str, str] = {}
+        self._checkpoint_every = spec.checkpoint_interval_s
+        self._last_checkpoint = time.monotonic()
+        self._checkpointed_done = 0
 
     # -- what the serving process asks for -------------------------------------------
 
@@ -228,14 +235,38 @@ class EngineWorker:
             return self.store.load_state(*args)
         raise ValueError(f"unknown worker call {method!r}")
 
+    def checkpoint(self, now: float | None = None) -> bool:
+        """Save the engine when the interval has passed and something new was observed.
+
+        Why: the engine is otherwise saved only on a clean close; a worker that
+        crashes and is restarted resumes from the last snapshot.
+        """
+        now = time.monotonic() if now is None else now
+        if (
+            self._checkpoint_every <= 0
+            or now - self._last_checkpoint < self._checkpoint_every
+            or self.done == self._checkpointed_done
+        ):
+            return False
+        self._last_checkpoint = now
+        return self._save_engine()
+
+    def _save_engine(self) -> bool:
+        if self.store is None or self.engine is None or not hasattr(self.engine, "state_bytes"):
+            return False
+        try:
+            self.store.save_state(ENGINE_STATE_KEY, self.engine.state_bytes())
+        except Exception:
+            log.exception("could not save the engine state")
+            self.metrics.recorder_errors.inc("checkpoint")
+            return False
+        self._checkpointed_done = self.done
+        return True
+
     def close(self) -> None:
         """Save the engine into the store (so the next start resumes), close the store and the log."""
         if self.store is not None:
-            if self.engine is not None and hasattr(self.engine, "state_bytes"):
-                try:
-                    self.store.save_state(ENGINE_STATE_KEY, self.engine.state_bytes())
-                except Exception:
-                    log.exception("could not save the engine state")
+            self._save_engine()
             self.store.close()
             self.store = None
         if self._file is not None:
@@ -277,6 +308,7 @@ def serve_channel(sock: socket.socket) -> int:
             if kind == RECORDS:
                 worker.record(decode_exchanges(payload))
                 send(UPDATE, pickle.dumps(worker.update(), protocol=pickle.HIGHEST_PROTOCOL))
+                worker.checkpoint()
             elif kind == CALL:
                 call_id, method, args = pickle.loads(payload)  # noqa: S301 - our parent
                 try:
