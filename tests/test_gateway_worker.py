@@ -311,22 +311,14 @@ async def test_a_crashed_worker_is_restarted_and_resumes_from_its_checkpoint(tmp
     assert engine.exchanges_seen == 5  # 3 from the checkpoint before the crash, 2 after
 
 
-async def test_a_worker_that_never_started_is_not_restarted(tmp_path) -> None:
-    (tmp_path / "bad.duckdb").write_bytes(b"not a database")
-    config = make_config()
-    with pytest.raises(RuntimeError, match="could not start"):
-        async with running_gateway(config, worker=WorkerSpec(db=str(tmp_path / "bad.duckdb"))):
-            pass
-    await asyncio.sleep(1.2)  # past the first back-off: nothing was scheduled
-    assert not [t for t in asyncio.all_tasks() if "_restart_after_exit" in repr(t.get_coro())]
-
-
-async def test_worker_start_failure_is_reported_at_start(tmp_path) -> None:
+async def test_worker_start_failure_is_reported_at_start_and_not_retried(tmp_path) -> None:
     (tmp_path / "not-a-db.duckdb").write_bytes(b"this is not a DuckDB file")
     config = make_config()
     with pytest.raises(RuntimeError, match="could not start"):
         async with running_gateway(config, worker=WorkerSpec(db=str(tmp_path / "not-a-db.duckdb"))):
             pass
+    await asyncio.sleep(1.2)  # past the first restart back-off: nothing was scheduled
+    assert not [t for t in asyncio.all_tasks() if "_restart_after_exit" in repr(t.get_coro())]
 
 
 # -- the upstream client ----------------------------------------------------------------
