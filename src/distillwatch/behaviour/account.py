@@ -198,6 +198,12 @@ class CappedSet:
         return _restore_capped_set, (self.keep, self.extra, self.values, hashes, self.overflow)
 
 
+# What the getters return for an account that never sent a value: reading a
+# property must not allocate a table per account (finalize reads them all).
+# Read-only by convention: the state adds through its private fields only.
+_NO_VALUES = CappedSet(0, extra=0)
+
+
 def _restore_capped_set(
     keep: int, extra: int, values: tuple[str, ...], hashes: list[int] | None, overflow: bool
 ) -> CappedSet:
@@ -589,10 +595,7 @@ class AccountState:
     @property
     def ips(self) -> CappedSet:
         """Client addresses: up to MAX_SET real values, ``len()`` a lower bound of all."""
-        ips = self._ips
-        if ips is None:
-            ips = self._ips = CappedSet(self.MAX_SET)
-        return ips
+        return self._ips if self._ips is not None else _NO_VALUES
 
     @ips.setter
     def ips(self, values: Iterable[str] | None) -> None:
@@ -600,10 +603,7 @@ class AccountState:
 
     @property
     def user_agents(self) -> CappedSet:
-        uas = self._user_agents
-        if uas is None:
-            uas = self._user_agents = CappedSet(self.MAX_SET)
-        return uas
+        return self._user_agents if self._user_agents is not None else _NO_VALUES
 
     @user_agents.setter
     def user_agents(self, values: Iterable[str] | None) -> None:
@@ -612,10 +612,7 @@ class AccountState:
     @property
     def user_ids(self) -> CappedSet:
         """End-user ids the customer passed; only their count is kept exactly."""
-        uids = self._user_ids
-        if uids is None:
-            uids = self._user_ids = CappedSet(1, extra=7)
-        return uids
+        return self._user_ids if self._user_ids is not None else _NO_VALUES
 
     @user_ids.setter
     def user_ids(self, values: Iterable[str] | None) -> None:
