@@ -6,7 +6,7 @@ import random
 
 from distillwatch.behaviour.account import AccountState
 from distillwatch.detectors.base import Signal
-from distillwatch.fusion import FusionConfig, fuse_account, verdict_for
+from distillwatch.fusion import FusionConfig, family_risk, fuse_account, verdict_for
 from distillwatch.record import ClientInfo, Exchange, Turn
 
 _T0 = 1_767_225_600.0
@@ -95,3 +95,13 @@ def test_a_sweep_inside_the_accounts_own_prompt_frame_is_discounted() -> None:
     assert framed.risk < half < loose
     assert verdict_for(framed.risk, _CFG) == "benign" != verdict_for(loose, _CFG)
     assert "behaviour.capability_sweep" not in [e.name for e in framed.evidence]
+
+
+def test_a_dual_use_family_is_a_pattern_only_when_its_accounts_are_coordinated() -> None:
+    """Independent companies share public judge templates; a reward-model harvest shares payers."""
+    grading = dict(exchanges=5000, accounts=20, extraction_mean=0.65, coverage=1, cfg=_CFG)
+    assert family_risk(operators=20, dual_use=True, **grading) == 0.0
+    assert family_risk(operators=0, dual_use=True, **grading) == 0.0  # payers unknown
+    assert family_risk(operators=2, dual_use=True, **grading) >= 0.5
+    # fabricating reasoning is not dual-use: spread over independent payers it still counts
+    assert family_risk(operators=20, dual_use=False, **grading) >= 0.5

@@ -21,11 +21,12 @@ from typing import Any
 
 from distillwatch.behaviour.account import EXTRACTION_CAPABILITIES, AccountState
 from distillwatch.behaviour.population import PopulationPercentiles
-from distillwatch.campaign.families import FamilyIndex, sentence_hashes
+from distillwatch.campaign.families import FamilyIndex, FamilyStats, sentence_hashes
 from distillwatch.campaign.graph import Cluster
 from distillwatch.campaign.links import OperatorGroups
 from distillwatch.detectors.base import Detector, Signal, default_registry
 from distillwatch.fusion import (
+    DUAL_USE_CAPABILITIES,
     FusionConfig,
     FusionResult,
     family_risk,
@@ -49,6 +50,17 @@ _OWN_FRAME_END_USERS = 5  # distinct end-user ids that show a product serving it
 
 
 LAYERS = ("content", "behaviour", "campaign")
+
+
+def _dual_use_only(fam: FamilyStats, share: float = 0.05) -> bool:
+    """Whether every extraction technique that makes up a real part of the family is dual-use."""
+    floor = max(3, share * fam.exchanges)
+    kinds = {
+        cap
+        for cap, count in fam.capabilities.items()
+        if count >= floor and cap in EXTRACTION_CAPABILITIES
+    }
+    return bool(kinds) and kinds <= DUAL_USE_CAPABILITIES
 
 
 @dataclass(slots=True)
@@ -261,6 +273,7 @@ class Engine:
                     fam.extraction_mean,
                     fam.coverage(),
                     cfg,
+                    _dual_use_only(fam),
                 )
             if fr >= _FAMILY_FLAG:
                 newly = fam_id not in flagged_families

@@ -43,8 +43,13 @@ __all__ = [
     "fuse_account",
     "fuse_content_only",
     "family_risk",
+    "DUAL_USE_CAPABILITIES",
     "verdict_for",
 ]
+
+
+#: extraction-shaped requests that legitimate pipelines also send at volume (judges, evals)
+DUAL_USE_CAPABILITIES = frozenset({"reward_grading", "cot_elicitation", "benchmark_probe"})
 
 
 @dataclass(slots=True)
@@ -89,6 +94,7 @@ def family_risk(
     extraction_mean: float,
     coverage: int,
     cfg: FusionConfig,
+    dual_use: bool = False,
 ) -> float:
     """How strongly a prompt family looks like a distillation pattern (0..1).
 
@@ -96,15 +102,22 @@ def family_risk(
     are extraction-shaped, or one skeleton sweeps many capability areas) *and*
     it is spread over several accounts in volume; a family that one product
     sends at high volume is a template, not an attack, however repetitive.
+    ``dual_use``: the family's only extraction-shaped content is what judge
+    pipelines and eval harnesses send (grading, step-by-step demands,
+    benchmark-shaped items), often from the same public templates; such a
+    family is a pattern only when its accounts are coordinated (many accounts
+    behind few payers or orgs), never when independent companies share it.
     """
     if accounts < cfg.family_min_accounts or exchanges < cfg.family_min_exchanges:
+        return 0.0
+    # many accounts behind few payers/orgs is coordination, not independent customers
+    coordinated = bool(operators) and operators * 2 <= accounts
+    if dual_use and not coordinated:
         return 0.0
     shape = max(_clamp((extraction_mean - 0.25) / 0.4), 0.8 * _clamp((coverage - 4) / 2))
     spread = _clamp((accounts - 3) / 10)
     volume = _clamp(math.log10(exchanges / cfg.family_min_exchanges + 1) / 0.8)
-    # many accounts behind few payers/orgs is coordination, not independent customers
-    coordination = 1.0 if operators and operators * 2 <= accounts else 0.75
-    return shape * spread * volume * coordination
+    return shape * spread * volume * (1.0 if coordinated else 0.75)
 
 
 _BREADTH = (0.0, 0.4, 0.7, 1.0)  # by number of distinct techniques: 0, 1, 2, 3+
