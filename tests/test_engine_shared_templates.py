@@ -1,4 +1,4 @@
-"""Public judge templates shared by independent companies are not a distillation pattern."""
+"""A public judge template is not a distillation pattern, whoever shares it; fabrication is."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ _JUDGE_SYSTEM = (
     "AI assistant to the user question displayed below. Be as objective as possible."
 )
 _GRADE = Signal("content.reward_grading", 0.65, 'judge role: "impartial judge"', "reward_grading")
+_FABRICATE = Signal(
+    "content.reasoning_reconstruction", 0.9, 'answer handed over: "invent the steps"', "reasoning"
+)
 
 
-def _verdicts(payer: str | None) -> list[str]:
-    """20 judge pipelines sending one template; each its own payer, or all behind ``payer``."""
+def _verdicts(payer: str | None, signals: list[Signal]) -> list[str]:
+    """20 accounts sending one template; each its own payer, or all behind ``payer``."""
     engine = Engine(detectors=[])
     traffic = []
     for a in range(20):
@@ -35,14 +38,19 @@ def _verdicts(payer: str | None) -> list[str]:
             )
     traffic.sort(key=lambda ex: ex.ts)
     for ex in traffic:
-        engine.observe(ex, [_GRADE])
+        engine.observe(ex, signals)
     engine.finalize()
     return [v.verdict for v in engine.account_verdicts()]
 
 
 def test_independent_companies_sharing_a_judge_template_are_not_flagged() -> None:
-    assert set(_verdicts(payer=None)) == {"benign"}
+    assert set(_verdicts(payer=None, signals=[_GRADE])) == {"benign"}
 
 
-def test_the_same_grading_behind_one_payer_is_a_coordinated_harvest() -> None:
-    assert all(v != "benign" for v in _verdicts(payer="one-card"))
+def test_one_companys_many_judge_keys_on_one_card_are_not_flagged() -> None:
+    assert set(_verdicts(payer="one-card", signals=[_GRADE])) == {"benign"}
+
+
+def test_a_shared_template_that_fabricates_reasoning_behind_one_card_is_flagged() -> None:
+    """The control: the same spread and payer with a single-purpose technique is a campaign."""
+    assert all(v != "benign" for v in _verdicts(payer="one-card", signals=[_FABRICATE]))

@@ -97,11 +97,13 @@ def test_a_sweep_inside_the_accounts_own_prompt_frame_is_discounted() -> None:
     assert "behaviour.capability_sweep" not in [e.name for e in framed.evidence]
 
 
-def test_a_dual_use_family_is_a_pattern_only_when_its_accounts_are_coordinated() -> None:
-    """Independent companies share public judge templates; a reward-model harvest shares payers."""
+def test_a_dual_use_family_is_never_a_pattern() -> None:
+    """Public judge templates are shared by independent companies and by one company's many keys."""
     grading = dict(exchanges=5000, accounts=20, extraction_mean=0.65, coverage=1, cfg=_CFG)
     assert family_risk(operators=20, dual_use=True, **grading) == 0.0
-    assert family_risk(operators=0, dual_use=True, **grading) == 0.0  # payers unknown
-    assert family_risk(operators=2, dual_use=True, **grading) >= 0.5
-    # fabricating reasoning is not dual-use: spread over independent payers it still counts
+    assert family_risk(operators=2, dual_use=True, **grading) == 0.0
+    # fabricating reasoning is not dual-use: the same spread counts, coordinated or not
     assert family_risk(operators=20, dual_use=False, **grading) >= 0.5
+    assert family_risk(operators=2, dual_use=False, **grading) > family_risk(
+        operators=20, dual_use=False, **grading
+    )

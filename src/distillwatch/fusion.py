@@ -104,16 +104,15 @@ def family_risk(
     sends at high volume is a template, not an attack, however repetitive.
     ``dual_use``: the family's only extraction-shaped content is what judge
     pipelines and eval harnesses send (grading, step-by-step demands,
-    benchmark-shaped items), often from the same public templates; such a
-    family is a pattern only when its accounts are coordinated (many accounts
-    behind few payers or orgs), never when independent companies share it.
+    benchmark-shaped items), often from the same public templates and often
+    from one company's many keys on one card. Such a family is not a pattern:
+    it would carry every independent user of a public judge template with it.
+    Accounts that harvest that way are judged on their own evidence.
     """
-    if accounts < cfg.family_min_accounts or exchanges < cfg.family_min_exchanges:
+    if dual_use or accounts < cfg.family_min_accounts or exchanges < cfg.family_min_exchanges:
         return 0.0
     # many accounts behind few payers/orgs is coordination, not independent customers
     coordinated = bool(operators) and operators * 2 <= accounts
-    if dual_use and not coordinated:
-        return 0.0
     shape = max(_clamp((extraction_mean - 0.25) / 0.4), 0.8 * _clamp((coverage - 4) / 2))
     spread = _clamp((accounts - 3) / 10)
     volume = _clamp(math.log10(exchanges / cfg.family_min_exchanges + 1) / 0.8)
