@@ -107,3 +107,17 @@ def test_a_dual_use_family_is_never_a_pattern() -> None:
     assert family_risk(operators=2, dual_use=False, **grading) > family_risk(
         operators=20, dual_use=False, **grading
     )
+
+
+def test_an_agent_platform_whose_users_bring_their_own_tools_is_not_a_schema_sweep() -> None:
+    """Many tool sets inside the product's own frame are its users' tools, not synthetic schemas."""
+    st = AccountState("acct")
+    for i in range(200):
+        ex = _ex(i, _T0 + i * 60.0)
+        ex.tool_schema_hash = f"tools-of-user-{i % 80}"
+        st.learn_one(ex, 0.0, [], (None, None))
+    loose = fuse_account(st, 0.99, 0.0, "", 0.0, "", _CFG)
+    framed = fuse_account(st, 0.99, 0.0, "", 0.0, "", _CFG, frame=1.0)
+    assert "behaviour.tool_schema_sweep" in [e.name for e in loose.evidence]
+    assert verdict_for(loose.risk, _CFG) != "benign"
+    assert verdict_for(framed.risk, _CFG) == "benign"

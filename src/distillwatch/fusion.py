@@ -280,15 +280,17 @@ def _sweep_score(st: AccountState, explain: bool, frame: float = 0.0) -> tuple[f
     A product sends one task with its own tools; a distiller sweeps capability
     areas and synthetic tool schemas to cover what it wants to train. A
     general-purpose product (an assistant or agent serving many end users) is
-    broad too, but its requests sit inside its own prompt frame: ``frame``
-    (0..1, see ``Engine._own_frame``) discounts the capability sweep.
+    broad too, and an agent platform whose users bring their own tools declares
+    many tool sets, but their requests sit inside the product's own prompt
+    frame: ``frame`` (0..1, see ``Engine._own_frame``) discounts both sweeps.
     """
     parts: list[_Part] = []
-    if st.distinct_tool_schemas > 15:
+    schemas = _clamp((st.distinct_tool_schemas - 15) / 30) * (1.0 - frame)
+    if schemas > 0:
         parts.append(
             (
                 "behaviour.tool_schema_sweep",
-                _clamp((st.distinct_tool_schemas - 15) / 30),
+                schemas,
                 lambda: f"declared at least {st.distinct_tool_schemas} different tool schemas",
             )
         )
