@@ -21,7 +21,7 @@ from typing import Any
 
 from distillwatch.behaviour.account import EXTRACTION_CAPABILITIES, AccountState
 from distillwatch.behaviour.population import PopulationPercentiles
-from distillwatch.campaign.families import FamilyIndex, FamilyStats, sentence_hashes
+from distillwatch.campaign.families import FamilyIndex, sentence_hashes
 from distillwatch.campaign.graph import Cluster
 from distillwatch.campaign.links import OperatorGroups
 from distillwatch.detectors.base import Detector, Signal, default_registry
@@ -38,7 +38,6 @@ from distillwatch.record import Exchange, ExchangeFacts, facts_of
 
 __all__ = ["LAYERS", "EngineConfig", "AccountVerdict", "Assessment", "Engine"]
 
-_DAY = 86400.0
 _FAMILY_FLAG = 0.5  # family risk at which a family is treated as a distillation pattern
 _LINK_USES = 5  # uses of a flagged family that tie an account to the family's operator group
 _REFUSE_EVERY = 8  # re-fusion period of accounts already at `distillation`
@@ -52,14 +51,9 @@ _OWN_FRAME_END_USERS = 5  # distinct end-user ids that show a product serving it
 LAYERS = ("content", "behaviour", "campaign")
 
 
-def _dual_use_only(fam: FamilyStats, share: float = 0.05) -> bool:
-    """Whether every extraction technique that makes up a real part of the family is dual-use."""
-    floor = max(3, share * fam.exchanges)
-    kinds = {
-        cap
-        for cap, count in fam.capabilities.items()
-        if count >= floor and cap in EXTRACTION_CAPABILITIES
-    }
+def _dual_use_only(frequent: list[str]) -> bool:
+    """Whether every extraction technique among a family's frequent capabilities is dual-use."""
+    kinds = EXTRACTION_CAPABILITIES.intersection(frequent)
     return bool(kinds) and kinds <= DUAL_USE_CAPABILITIES
 
 
@@ -197,13 +191,8 @@ class Engine:
         family_hashes: tuple[list[int], list[int]],
     ) -> AccountState:
         own = _own_ask(signals)
-        extraction = 0.0  # extraction_score(own), inline
-        caps: list[str] = []
-        for sig in own:
-            if sig.capability is not None:
-                caps.append(sig.capability)
-            if sig.score > extraction and not sig.name.startswith("capability."):
-                extraction = sig.score
+        extraction = extraction_score(own)
+        caps = [sig.capability for sig in own if sig.capability is not None]
         families = self.families
         sys_f, tpl_f = families.assign_hashes(*family_hashes)
         self.last_signals, self.last_family = signals, tpl_f or sys_f
@@ -225,22 +214,7 @@ class Engine:
         if st.payment_fingerprint is not None:
             self.groups.union(account_id, "pay:" + st.payment_fingerprint, "payment")
 
-        _, agg = self.groups.group_of(account_id)
-        # the group's running totals (inline: once per exchange)
-        agg.exchanges += 1
-        if ts < agg.first_ts:
-            agg.first_ts = ts
-        if ts > agg.last_ts:
-            agg.last_ts = ts
-        day = int(ts // _DAY)
-        days = agg.days
-        days[day] = days.get(day, 0) + 1
-        if model:
-            m = agg.models.get(model)
-            if m is None:
-                agg.models[model] = [ts, 1]
-            else:
-                m[1] += 1
+        self.groups.group_of(account_id)[1].count_exchange(ts, model)
         self.population.tick(accounts.values, len(accounts))
         self._rescore(st, ts)
         return st
@@ -266,14 +240,15 @@ class Engine:
             if fam.account_count < min_accounts or fam.exchanges < min_exchanges:
                 fr = 0.0  # family_risk's own first test, before its coverage is counted
             else:
+                frequent = fam.frequent_capabilities()
                 fr = family_risk(
                     fam.exchanges,
                     fam.account_count,
                     len(fam.operators),
                     fam.extraction_mean,
-                    fam.coverage(),
+                    len(frequent),
                     cfg,
-                    _dual_use_only(fam),
+                    _dual_use_only(frequent),
                 )
             if fr >= _FAMILY_FLAG:
                 newly = fam_id not in flagged_families

@@ -285,13 +285,24 @@ def _sweep_score(st: AccountState, explain: bool, frame: float = 0.0) -> tuple[f
     frame: ``frame`` (0..1, see ``Engine._own_frame``) discounts both sweeps.
     """
     parts: list[_Part] = []
+
+    def discounted() -> str:  # built only when the evidence is explained
+        return (
+            f" (discounted {frame:.0%}: most requests share the account's own prompt frame)"
+            if frame
+            else ""
+        )
+
     schemas = _clamp((st.distinct_tool_schemas - 15) / 30) * (1.0 - frame)
     if schemas > 0:
         parts.append(
             (
                 "behaviour.tool_schema_sweep",
                 schemas,
-                lambda: f"declared at least {st.distinct_tool_schemas} different tool schemas",
+                lambda: (
+                    f"declared at least {st.distinct_tool_schemas} different tool schemas"
+                    + discounted()
+                ),
             )
         )
     coverage = st.capability_coverage()
@@ -304,11 +315,7 @@ def _sweep_score(st: AccountState, explain: bool, frame: float = 0.0) -> tuple[f
                 lambda: (
                     f"{coverage} capability areas each make up >= 5% of {st.n} requests: "
                     + ", ".join(sorted(st.capabilities, key=lambda c: -st.capabilities[c])[:8])
-                    + (
-                        f" (discounted {frame:.0%}: most requests share the account's own prompt frame)"
-                        if frame
-                        else ""
-                    )
+                    + discounted()
                 ),
             )
         )

@@ -147,10 +147,14 @@ class FamilyStats:
     def extraction_mean(self) -> float:
         return self.extraction_sum / self.exchanges if self.exchanges else 0.0
 
-    def coverage(self, share: float = 0.05) -> int:
+    def frequent_capabilities(self, share: float = 0.05) -> list[str]:
         """Capability areas that each make up a real part of the family's requests."""
         floor = max(3, share * self.exchanges)
-        return sum(1 for k in self.capabilities.values() if k >= floor)
+        return [cap for cap, k in self.capabilities.items() if k >= floor]
+
+    def coverage(self, share: float = 0.05) -> int:
+        """How many capability areas make up a real part of the family's requests."""
+        return len(self.frequent_capabilities(share))
 
     def add(
         self,

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 __all__ = ["GroupAggregate", "OperatorGroups"]
 
 
+_DAY = 86400.0
+
+
 @dataclass(slots=True)
 class GroupAggregate:
     """Running totals of one group of linked accounts."""
@@ -25,6 +28,22 @@ class GroupAggregate:
     days: dict[int, int] = field(default_factory=dict)  # day number -> exchanges
     models: dict[str, list[float]] = field(default_factory=dict)  # model -> [first_ts, count]
     links: dict[str, int] = field(default_factory=dict)  # link kind -> merges
+
+    def count_exchange(self, ts: float, model: str | None) -> None:
+        """Add one exchange of a member to the running totals."""
+        self.exchanges += 1
+        if ts < self.first_ts:
+            self.first_ts = ts
+        if ts > self.last_ts:
+            self.last_ts = ts
+        day = int(ts // _DAY)
+        self.days[day] = self.days.get(day, 0) + 1
+        if model:
+            m = self.models.get(model)
+            if m is None:
+                self.models[model] = [ts, 1]
+            else:
+                m[1] += 1
 
     def absorb(self, other: GroupAggregate) -> None:
         self.members += other.members

@@ -36,12 +36,10 @@ from distillwatch.gateway.channel import (
 )
 from distillwatch.gateway.config import RecorderConfig
 from distillwatch.gateway.engine_gate import EngineGate
-from distillwatch.gateway.keys import ACCOUNTS_STATE_KEY
 from distillwatch.gateway.metrics import GatewayMetrics
-from distillwatch.gateway.policy import OVERRIDES_STATE_KEY
 from distillwatch.gateway.recorder import PendingExchange, Recorder
 from distillwatch.gateway.verdicts import PublishedVerdicts
-from distillwatch.gateway.worker import WorkerSpec
+from distillwatch.gateway.worker import START_STATE_KEYS, WorkerSpec
 
 __all__ = [
     "Backend",
@@ -53,7 +51,6 @@ __all__ = [
 
 log = logging.getLogger("distillwatch.gateway")
 
-START_STATE_KEYS = (ACCOUNTS_STATE_KEY, OVERRIDES_STATE_KEY)  # read from the store at start
 _FLUSH_BYTES = 1 << 20  # hand a batch over early when this much is buffered
 _WORKER_MAIN = "import sys; from distillwatch.gateway.worker import main; sys.exit(main())"
 

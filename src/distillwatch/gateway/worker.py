@@ -59,6 +59,7 @@ __all__ = ["WorkerSpec", "EngineWorker", "ENGINE_STATE_KEY", "main"]
 
 log = logging.getLogger("distillwatch.gateway.worker")
 
+START_STATE_KEYS = (ACCOUNTS_STATE_KEY, OVERRIDES_STATE_KEY)  # what the gateway reads at start
 ENGINE_STATE_KEY = "engine"  # store.save_state key of the engine snapshot (as `serve` always used)
 _STUB_API = "openai.chat.completions"
 
@@ -125,7 +126,7 @@ class EngineWorker:
         """Sent once at start: what was opened, the stored state the gateway reads, the full board."""
         state: dict[str, bytes | None] = {}
         if self.store is not None:
-            for key in (ACCOUNTS_STATE_KEY, OVERRIDES_STATE_KEY):
+            for key in START_STATE_KEYS:
                 state[key] = self.store.load_state(key)
         detectors = None
         if self.engine is not None and hasattr(self.engine, "detectors"):

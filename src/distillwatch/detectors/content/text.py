@@ -195,6 +195,18 @@ class _Vocabulary:
 _VOCAB = _Vocabulary()
 
 
+def _indexed(needles: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """Each indexable needle with its bit (registering new ones)."""
+    return tuple((needle, _VOCAB.bit(needle)) for needle in needles if _indexable(needle))
+
+
+def _union(indexed: tuple[tuple[str, int], ...]) -> int:
+    bits = 0
+    for _, bit in indexed:
+        bits |= bit
+    return bits
+
+
 class Keys:
     """A compiled set of keywords: English ones as bits, Chinese ones counted only in CJK text.
 
@@ -210,21 +222,11 @@ class Keys:
     def __init__(self, english: Iterable[str] = (), chinese: Iterable[str] = ()) -> None:
         self.english: tuple[str, ...] = tuple(english)
         self.chinese: tuple[str, ...] = tuple(chinese)
-        self.indexed: tuple[tuple[str, int], ...] = tuple(
-            (needle, _VOCAB.bit(needle)) for needle in self.english if _indexable(needle)
-        )
-        self.bits = self._bits(self.english)
-        self.chinese_bits = self._bits(self.chinese)
+        self.indexed: tuple[tuple[str, int], ...] = _indexed(self.english)
+        self.bits = _union(self.indexed)
+        self.chinese_bits = _union(_indexed(self.chinese))
         self.short: tuple[str, ...] = tuple(n for n in self.english if not _indexable(n))
         self.chinese_short: tuple[str, ...] = tuple(n for n in self.chinese if not _indexable(n))
-
-    @staticmethod
-    def _bits(needles: tuple[str, ...]) -> int:
-        bits = 0
-        for needle in needles:
-            if _indexable(needle):
-                bits |= _VOCAB.bit(needle)
-        return bits
 
     def __repr__(self) -> str:
         return f"Keys({self.english!r}, {self.chinese!r})"
